@@ -1,0 +1,166 @@
+"""Content pipeline: flatten messages to text, keep the last N, redact PII, truncate.
+
+Pure functions of data, run on the worker. Redaction happens before truncation so a
+placeholder is never cut in half, and works on a bounded window of the text so its cost
+stays linear in what is kept, not in what the app sent.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable, Iterable, List, Optional, Sequence
+
+from .providers.base import get
+
+TRUNCATION_MARKER = "…[truncated]"
+_REDACT_MARGIN = 256
+
+# Ordered: secrets first (an sk- key holds digit runs that look like phone numbers),
+# then e-mail, SSN and cards before the looser phone pattern.
+_SECRET_PATTERNS = [
+    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}"), "[TOKEN]"),
+    (re.compile(r"\b(?:sk|pk|rk)-(?:[A-Za-z0-9_-]{2,32}-)?[A-Za-z0-9_-]{16,}"), "[SECRET]"),
+    (re.compile(r"\bsk-ant-[A-Za-z0-9_-]{10,}"), "[SECRET]"),
+    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "[SECRET]"),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), "[SECRET]"),
+    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "[SECRET]"),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), "[TOKEN]"),
+    (
+        re.compile(r"(?i)\b(api[_-]?key|secret|password|passwd|token)(\s*[:=]\s*)(['\"]?)[^\s'\"]{6,}"),
+        r"\1\2\3[SECRET]",
+    ),
+]
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}")
+_SSN = re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
+_CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
+_PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{2,4}[\s.-])\d{3,4}[\s.-]?\d{3,4}(?!\w)")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _card(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    return "[CARD]" if 13 <= len(digits) <= 19 and _luhn_ok(digits) else match.group(0)
+
+
+def redact_pii(text: str) -> str:
+    """Replace e-mails, phones, Luhn-valid card numbers, US SSNs and secrets with typed placeholders."""
+    for pattern, replacement in _SECRET_PATTERNS:
+        text = pattern.sub(replacement, text)
+    text = _EMAIL.sub("[EMAIL]", text)
+    text = _SSN.sub("[SSN]", text)
+    text = _CARD.sub(_card, text)
+    text = _PHONE.sub("[PHONE]", text)
+    return text
+
+
+def truncate(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + TRUNCATION_MARKER
+
+
+def clean(
+    text: Optional[str],
+    limit: int,
+    pii: bool,
+    custom: Optional[Callable[[str], str]] = None,
+) -> Optional[str]:
+    """Redact then truncate ``text`` to ``limit`` characters, looking at no more of it than needed."""
+    if text is None:
+        return None
+    if not isinstance(text, str):
+        text = str(text)
+    window = limit + _REDACT_MARGIN
+    while True:
+        part = text[:window]
+        redacted = redact_pii(part) if pii else part
+        if custom is not None:
+            redacted = str(custom(redacted))
+        # Redaction can shorten the text; widen the window until what we keep is all redacted.
+        if len(part) == len(text) or len(redacted) > limit + _REDACT_MARGIN // 2:
+            break
+        window *= 2
+    if len(redacted) > limit:
+        return redacted[:limit] + TRUNCATION_MARKER
+    if len(part) < len(text):
+        return redacted + TRUNCATION_MARKER
+    return redacted
+
+
+def part_text(part: Any) -> str:
+    """The text of one content part; a placeholder for images, audio and files."""
+    if isinstance(part, str):
+        return part
+    kind = get(part, "type")
+    text = get(part, "text")
+    if isinstance(text, str):
+        return text
+    if kind in ("image_url", "image", "input_image"):
+        return "[image]"
+    if kind in ("input_audio", "audio", "output_audio"):
+        return "[audio]"
+    if kind in ("file", "input_file", "document"):
+        return "[file]"
+    if kind == "tool_use":
+        return f"[tool_use: {get(part, 'name', default='')}]"
+    if kind == "tool_result":
+        return content_text(get(part, "content"))
+    if kind:
+        return f"[{kind}]"
+    return ""
+
+
+def content_text(content: Any) -> str:
+    """Text of a message's content: a string, or a list of parts (text kept, media as placeholders)."""
+    if content is None:
+        return ""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, (list, tuple)):
+        return "\n".join(t for t in (part_text(p) for p in content) if t)
+    return part_text(content)
+
+
+def messages_text(messages: Iterable[Any], max_messages: int, system: Any = None) -> str:
+    """Render chat input as ``role: text`` lines, the system prompt first, then the last N messages."""
+    items: List[Any] = list(messages) if messages is not None else []
+    if max_messages >= 0:
+        items = items[-max_messages:] if max_messages else []
+    lines: List[str] = []
+    if system is not None:
+        system_text = content_text(system)
+        if system_text:
+            lines.append(f"system: {system_text}")
+    for message in items:
+        if isinstance(message, str):
+            lines.append(message)
+            continue
+        role = get(message, "role", default="user")
+        text = content_text(get(message, "content"))
+        if not text and get(message, "type"):
+            text = part_text(message)
+        lines.append(f"{role}: {text}")
+    return "\n".join(lines)
+
+
+def prompt_text(prompt: Any) -> Optional[str]:
+    """Text of a plain prompt: a string, a list of strings, or token ids (which have no text)."""
+    if prompt is None:
+        return None
+    if isinstance(prompt, str):
+        return prompt
+    if isinstance(prompt, Sequence):
+        texts = [p for p in prompt if isinstance(p, str)]
+        return "\n".join(texts) if texts else None
+    return None

@@ -1,0 +1,261 @@
+"""Class-level patches: one wrapper per SDK method, shared by every active tracker.
+
+Patch and unpatch walk the same rows (``Provider.methods``). An attribute is restored only
+if it is still ours; if someone wrapped over us, our layer is switched off instead, so
+their wrapper keeps working. SDKs imported after ``track()`` are patched by a post-import
+hook. This module imports wrapt, so ``import autotrack`` does not load it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
+
+import wrapt
+
+from ._guard import internal_error
+from .context import current as _current_context
+from .providers.base import Method, Provider
+from .record import CallRecord, inside_tracked_call
+
+if TYPE_CHECKING:
+    from .tracker import Tracker
+
+
+class _Slot:
+    """The trackers that want one provider; swapped whole, read without a lock on the hot path."""
+
+    __slots__ = ("trackers", "stream_usage")
+
+    def __init__(self) -> None:
+        self.trackers: Tuple[Tracker, ...] = ()
+        self.stream_usage = False  # some active tracker has stream_usage="auto"
+
+
+class _Patch:
+    __slots__ = ("owner", "attribute", "original", "wrapper", "enabled")
+
+    def __init__(self, owner: Any, attribute: str, original: Any, wrapper: Any) -> None:
+        self.owner = owner
+        self.attribute = attribute
+        self.original = original
+        self.wrapper = wrapper
+        self.enabled = True
+
+
+_lock = threading.RLock()
+_slots: Dict[str, _Slot] = {}
+_wanted: Dict[str, Provider] = {}
+_patches: Dict[Tuple[str, str], _Patch] = {}
+_hooked_modules: Set[str] = set()
+
+
+def slot(name: str) -> _Slot:
+    with _lock:
+        found = _slots.get(name)
+        if found is None:
+            found = _slots[name] = _Slot()
+        return found
+
+
+def update(providers: Dict[str, Provider], trackers: Tuple[Tracker, ...]) -> None:
+    """Make the patches match the active trackers: patch what is wanted, restore the rest."""
+    with _lock:
+        wanted: Dict[str, List[Tracker]] = {}
+        for tracker in trackers:
+            for name in tracker._provider_names:
+                wanted.setdefault(name, []).append(tracker)
+        for name, provider_trackers in wanted.items():
+            target = slot(name)
+            target.stream_usage = any(t.options.stream_usage == "auto" for t in provider_trackers)
+            target.trackers = tuple(provider_trackers)
+            _wanted[name] = providers[name]
+        for name in list(_wanted):
+            if name not in wanted:
+                slot(name).trackers = ()
+                _unpatch_provider(_wanted.pop(name))
+        for provider in _wanted.values():
+            _ensure_hook(provider)
+
+
+def patched_count() -> int:
+    with _lock:
+        return sum(1 for p in _patches.values() if p.enabled)
+
+
+def _ensure_hook(provider: Provider) -> None:
+    if provider.module in sys.modules:
+        _patch_provider(provider)
+    if provider.module not in _hooked_modules:
+        _hooked_modules.add(provider.module)
+        wrapt.register_post_import_hook(_on_import, provider.module)
+
+
+def _on_import(module: Any) -> None:
+    # A hook that raises would break the user's own ``import openai``: guard all of it.
+    try:
+        with _lock:
+            for provider in list(_wanted.values()):
+                if provider.module == getattr(module, "__name__", None):
+                    _patch_provider(provider)
+    except Exception as exc:
+        internal_error("patching.import_hook", exc)
+
+
+def _resolve(method: Method) -> Optional[Tuple[Any, str]]:
+    try:
+        owner: Any = importlib.import_module(method.module)
+    except Exception:
+        return None
+    *parents, attribute = method.attribute_path
+    for name in parents:
+        owner = getattr(owner, name, None)
+        if owner is None:
+            return None
+    if attribute not in vars(owner):
+        return None
+    return owner, attribute
+
+
+def _patch_provider(provider: Provider) -> None:
+    for method in provider.methods:
+        key = (provider.name, method.path)
+        existing = _patches.get(key)
+        if existing is not None:
+            existing.enabled = True
+            continue
+        try:
+            found = _resolve(method)
+            if found is None:
+                continue  # not in this SDK version: skipped, not an error
+            owner, attribute = found
+            if any(p.owner is owner and p.attribute == attribute for p in _patches.values()):
+                continue  # the same class reached through another module path: patch once
+            original = vars(owner)[attribute]
+            patch = _Patch(owner, attribute, original, None)
+            patch.wrapper = wrapt.FunctionWrapper(original, _make_wrapper(provider, method, patch, original))
+            setattr(owner, attribute, patch.wrapper)
+            _patches[key] = patch
+        except Exception as exc:
+            internal_error(f"patching.{method.path}", exc)
+
+
+def _unpatch_provider(provider: Provider) -> None:
+    for method in provider.methods:
+        key = (provider.name, method.path)
+        patch = _patches.get(key)
+        if patch is None:
+            continue
+        if vars(patch.owner).get(patch.attribute) is patch.wrapper:
+            setattr(patch.owner, patch.attribute, patch.original)
+            del _patches[key]
+        else:
+            # Someone wrapped over us: keep their layer, make ours a pass-through.
+            patch.enabled = False
+
+
+def _load_types(paths: Tuple[str, ...]) -> frozenset:
+    found = set()
+    for path in paths:
+        module_name, _, name = path.partition(":")
+        try:
+            found.add(getattr(importlib.import_module(module_name), name))
+        except Exception:
+            continue
+    return frozenset(found)
+
+
+def _make_wrapper(provider: Provider, method: Method, patch: _Patch, original: Any) -> Callable[..., Any]:
+    provider_slot = slot(provider.name)
+    sync_streams = _load_types(provider.sync_stream_types)
+    async_streams = _load_types(provider.async_stream_types)
+    prepare = method.request_stream_usage
+    inside = inside_tracked_call
+    current_context = _current_context
+
+    def begin(instance: Any, args: Any, kwargs: Dict[str, Any]) -> Tuple[Optional[CallRecord], Dict[str, Any]]:
+        try:
+            record = CallRecord(provider, method, instance, args, kwargs, current_context(), provider_slot.trackers)
+            if prepare is not None and provider_slot.stream_usage:
+                changed = prepare(instance, kwargs)
+                if changed is not None:
+                    kwargs = changed
+                    record.kwargs = changed
+                    record.usage_injected = True
+            return record, kwargs
+        except Exception as exc:
+            internal_error(f"wrapper.{method.path}", exc)
+            return None, kwargs
+
+    def handoff(record: CallRecord, result: Any) -> Any:
+        try:
+            if method.helper_stream is not None:
+                from .streams import HelperProxy
+
+                return HelperProxy(result, record, method.helper_stream)
+            for cls in type(result).__mro__:
+                if cls in sync_streams or cls in async_streams:
+                    from .streams import StreamState, track_stream
+
+                    hide = method.is_injected_usage_chunk if record.usage_injected else None
+                    return track_stream(result, StreamState(record, hide), cls in async_streams)
+            record.finish(result)
+            record.deliver()
+        except Exception as exc:
+            internal_error(f"wrapper.{method.path}", exc)
+        return result
+
+    def failed(record: CallRecord, exc: BaseException) -> None:
+        try:
+            record.finish(None, exc)
+            record.deliver()
+        except Exception as inner:
+            internal_error(f"wrapper.{method.path}", inner)
+
+    if inspect.iscoroutinefunction(original):
+
+        async def run_async(wrapped: Any, record: CallRecord, args: Any, kwargs: Dict[str, Any]) -> Any:
+            # Helpers may create this coroutine long before awaiting it: the call starts now.
+            record.start_wall_ns = time.time_ns()
+            record.start_ns = time.perf_counter_ns()
+            token = inside.set(True)
+            try:
+                result = await wrapped(*args, **kwargs)
+            except BaseException as exc:
+                failed(record, exc)
+                raise
+            finally:
+                inside.reset(token)
+            return handoff(record, result)
+
+        def async_wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Dict[str, Any]) -> Any:
+            if not provider_slot.trackers or not patch.enabled or inside.get():
+                return wrapped(*args, **kwargs)
+            record, kwargs = begin(instance, args, kwargs)
+            if record is None:
+                return wrapped(*args, **kwargs)
+            return run_async(wrapped, record, args, kwargs)
+
+        return async_wrapper
+
+    def sync_wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Dict[str, Any]) -> Any:
+        if not provider_slot.trackers or not patch.enabled or inside.get():
+            return wrapped(*args, **kwargs)
+        record, kwargs = begin(instance, args, kwargs)
+        if record is None:
+            return wrapped(*args, **kwargs)
+        token = inside.set(True)
+        try:
+            result = wrapped(*args, **kwargs)
+        except BaseException as exc:
+            failed(record, exc)
+            raise
+        finally:
+            inside.reset(token)
+        return handoff(record, result)
+
+    return sync_wrapper

@@ -1,0 +1,298 @@
+"""Stream tracking, shared by every provider: the user keeps the SDK's own stream object.
+
+Where the SDK's stream reads its chunks from an ``_iterator`` attribute (openai and
+anthropic, every supported version), we hook that object in place: its ``_iterator`` is
+replaced by a generator over the original, and ``close``/``aclose`` are shadowed on the
+instance. ``type()``, ``isinstance`` (anthropic 0.x's metaclass refuses proxies) and
+identity all stay the SDK's. Any other stream gets a ``wrapt.ObjectProxy``.
+
+Per chunk the hook only keeps a reference and notes the first chunk's time. The record
+is handed over exactly once: at exhaustion, ``close``/``with`` exit, an error, or when the
+stream is garbage-collected unfinished.
+"""
+
+from __future__ import annotations
+
+import time
+import weakref
+from typing import Any, AsyncIterator, Callable, Iterator, List, Optional
+
+import wrapt
+
+from ._guard import internal_error
+from .record import CallRecord, inside_tracked_call
+
+ChunkFilter = Callable[[Any], bool]
+
+
+class StreamState:
+    """What a stream has seen so far; shared by the hook and the garbage-collection finalizer."""
+
+    __slots__ = ("record", "chunks", "times", "hide", "_once")
+
+    def __init__(self, record: CallRecord, hide: Optional[ChunkFilter] = None) -> None:
+        self.record = record
+        self.chunks: List[Any] = []
+        self.times: List[int] = []
+        record.streaming = True
+        record.chunks = self.chunks
+        record.chunk_times = self.times
+        self.hide = hide
+        # list.pop() is atomic under the GIL: whoever pops first ends the stream, once.
+        self._once = [True]
+
+    def end(self, status: str, error: Optional[BaseException] = None) -> None:
+        try:
+            self._once.pop()
+        except IndexError:
+            return
+        try:
+            record = self.record
+            record.stream_status = status
+            record.finish(None, error)
+            record.deliver()
+        except Exception as exc:  # never raise from a finalizer or an iterator
+            internal_error("stream.end", exc)
+
+
+def _chunks(inner: Iterator[Any], state: StreamState) -> Iterator[Any]:
+    chunks, times, hide = state.chunks, state.times, state.hide
+    clock = time.perf_counter_ns
+    try:
+        for chunk in inner:
+            times.append(clock())
+            chunks.append(chunk)
+            if hide is not None and hide(chunk):
+                continue
+            yield chunk
+    except GeneratorExit:
+        state.end("abandoned")
+        raise
+    except BaseException as exc:
+        state.end("error", exc)
+        raise
+    state.end("completed")
+
+
+async def _achunks(inner: AsyncIterator[Any], state: StreamState) -> AsyncIterator[Any]:
+    chunks, times, hide = state.chunks, state.times, state.hide
+    clock = time.perf_counter_ns
+    try:
+        async for chunk in inner:
+            times.append(clock())
+            chunks.append(chunk)
+            if hide is not None and hide(chunk):
+                continue
+            yield chunk
+    except GeneratorExit:
+        state.end("abandoned")
+        raise
+    except BaseException as exc:
+        state.end("error", exc)
+        raise
+    state.end("completed")
+
+
+def _shadow_close(stream: Any, name: str, state: StreamState, is_async: bool) -> None:
+    original = getattr(type(stream), name, None)
+    if original is None:
+        return
+    ref = weakref.ref(stream)  # a strong reference here would keep the stream alive in a cycle
+
+    if is_async:
+
+        async def aclose() -> Any:
+            target = ref()
+            try:
+                if target is not None:
+                    return await original(target)
+            finally:
+                state.end("closed")
+
+        setattr(stream, name, aclose)
+    else:
+
+        def close() -> Any:
+            target = ref()
+            try:
+                if target is not None:
+                    return original(target)
+            finally:
+                state.end("closed")
+
+        setattr(stream, name, close)
+
+
+def track_stream(stream: Any, state: StreamState, is_async: bool) -> Any:
+    """Start tracking ``stream``; returns what the user should get (the stream itself when possible)."""
+    inner: Any = getattr(stream, "_iterator", None)
+    hookable = inner is not None and hasattr(stream, "__dict__") and (
+        hasattr(inner, "__anext__") if is_async else hasattr(inner, "__next__")
+    )
+    if not hookable:
+        proxy_type = AsyncStreamProxy if is_async else StreamProxy
+        return proxy_type(stream, state)
+    stream._iterator = _achunks(inner, state) if is_async else _chunks(inner, state)
+    _shadow_close(stream, "close", state, is_async)
+    if is_async:
+        _shadow_close(stream, "aclose", state, True)
+    weakref.finalize(stream, state.end, "abandoned")
+    return stream
+
+
+class _StreamProxyBase(wrapt.ObjectProxy):
+    """Fallback for streams we cannot hook in place: forwards everything, ``isinstance`` holds."""
+
+    def __init__(self, wrapped: Any, state: StreamState) -> None:
+        super().__init__(wrapped)
+        self._self_state = state
+        weakref.finalize(self, state.end, "abandoned")
+
+    def _self_keep(self, chunk: Any) -> bool:
+        state = self._self_state
+        state.times.append(time.perf_counter_ns())
+        state.chunks.append(chunk)
+        return state.hide is not None and bool(state.hide(chunk))
+
+
+class StreamProxy(_StreamProxyBase):
+    def __iter__(self) -> StreamProxy:
+        return self
+
+    def __next__(self) -> Any:
+        while True:
+            try:
+                chunk = self.__wrapped__.__next__()
+            except StopIteration:
+                self._self_state.end("completed")
+                raise
+            except BaseException as exc:
+                self._self_state.end("error", exc)
+                raise
+            if not self._self_keep(chunk):
+                return chunk
+
+    def __enter__(self) -> StreamProxy:
+        self.__wrapped__.__enter__()
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(exc_type, exc, tb)
+        finally:
+            self._self_state.end("closed")
+
+    def close(self) -> Any:
+        try:
+            return self.__wrapped__.close()
+        finally:
+            self._self_state.end("closed")
+
+
+class AsyncStreamProxy(_StreamProxyBase):
+    def __aiter__(self) -> AsyncStreamProxy:
+        return self
+
+    async def __anext__(self) -> Any:
+        while True:
+            try:
+                chunk = await self.__wrapped__.__anext__()
+            except StopAsyncIteration:
+                self._self_state.end("completed")
+                raise
+            except BaseException as exc:
+                self._self_state.end("error", exc)
+                raise
+            if not self._self_keep(chunk):
+                return chunk
+
+    async def __aenter__(self) -> AsyncStreamProxy:
+        await self.__wrapped__.__aenter__()
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(exc_type, exc, tb)
+        finally:
+            self._self_state.end("closed")
+
+    async def close(self) -> Any:
+        try:
+            return await self.__wrapped__.close()
+        finally:
+            self._self_state.end("closed")
+
+
+class HelperProxy(wrapt.ObjectProxy):
+    """Wraps a helper's context manager that posts on its own (anthropic ``messages.stream``).
+
+    The request is made on enter, so the clock starts there; a helper never entered made
+    no call and yields no event. On enter, the provider names the SDK stream inside the
+    helper's object and we hook it, so ``text_stream``, ``get_final_message()`` and plain
+    iteration are all seen; the user gets the SDK's helper object itself.
+    """
+
+    def __init__(self, wrapped: Any, record: CallRecord, inner_stream: Callable[[Any], Any]) -> None:
+        super().__init__(wrapped)
+        self._self_record = record
+        self._self_inner_stream = inner_stream
+        self._self_state: Optional[StreamState] = None
+
+    def _self_start(self) -> StreamState:
+        record = self._self_record
+        record.start_wall_ns = time.time_ns()
+        record.start_ns = time.perf_counter_ns()
+        state = self._self_state = StreamState(record)
+        return state
+
+    def _self_hook(self, helper_stream: Any, state: StreamState, is_async: bool) -> None:
+        try:
+            raw = self._self_inner_stream(helper_stream)
+            if raw is not None and getattr(raw, "_iterator", None) is not None:
+                track_stream(raw, state, is_async)
+                return
+        except Exception as exc:
+            internal_error("helper.hook", exc)
+        weakref.finalize(helper_stream, state.end, "abandoned")
+
+    def _self_end(self, status: str, error: Optional[BaseException] = None) -> None:
+        if self._self_state is not None:
+            self._self_state.end(status, error)
+
+    def __enter__(self) -> Any:
+        state = self._self_start()
+        token = inside_tracked_call.set(True)
+        try:
+            helper_stream = self.__wrapped__.__enter__()
+        except BaseException as exc:
+            state.end("error", exc)
+            raise
+        finally:
+            inside_tracked_call.reset(token)
+        self._self_hook(helper_stream, state, False)
+        return helper_stream
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            return self.__wrapped__.__exit__(exc_type, exc, tb)
+        finally:
+            self._self_end("closed")
+
+    async def __aenter__(self) -> Any:
+        state = self._self_start()
+        token = inside_tracked_call.set(True)
+        try:
+            helper_stream = await self.__wrapped__.__aenter__()
+        except BaseException as exc:
+            state.end("error", exc)
+            raise
+        finally:
+            inside_tracked_call.reset(token)
+        self._self_hook(helper_stream, state, True)
+        return helper_stream
+
+    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
+        try:
+            return await self.__wrapped__.__aexit__(exc_type, exc, tb)
+        finally:
+            self._self_end("closed")

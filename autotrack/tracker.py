@@ -1,0 +1,247 @@
+"""Trackers: options, lifecycle, fan-out to every active tracker, and the worker's pipeline."""
+
+from __future__ import annotations
+
+import atexit
+import enum
+import logging
+import random
+import threading
+import time
+from typing import Any, Dict, List, Optional, Tuple
+
+from . import patching
+from ._guard import internal_error
+from ._worker import Worker, is_marker, release_marker
+from .event import Event
+from .options import UNSET, Options
+from .pipeline import build_event, prepare_manual
+from .providers import Provider, load
+from .record import CallRecord
+from .sinks import resolve
+
+logger = logging.getLogger("autotrack")
+
+_lock = threading.RLock()
+_active: Tuple[Tracker, ...] = ()
+
+STAT_NAMES = ("emitted", "dropped", "sampled_out", "sink_errors", "internal_errors")
+
+
+class State(enum.Enum):
+    RUNNING = "running"
+    STOPPED = "stopped"
+
+
+def active_trackers() -> Tuple[Tracker, ...]:
+    return _active
+
+
+class Tracker:
+    """One ``track()`` call: its options, its sink, its worker and its counts."""
+
+    def __init__(self, options: Options, providers: Dict[str, Provider], sink: Any) -> None:
+        self.options = options
+        self.sink = sink
+        self._providers = providers
+        self._provider_names = tuple(providers)
+        self._stats: Dict[str, int] = dict.fromkeys(STAT_NAMES, 0)
+        self._logged: set = set()
+        self._state = State.RUNNING
+        self._worker = Worker("autotrack-worker", self._handle, options.max_queue_size)
+
+    # -- public ---------------------------------------------------------------------------
+    @property
+    def stats(self) -> Dict[str, int]:
+        """Counts so far: emitted, dropped, sampled_out, sink_errors, internal_errors (and queued)."""
+        snapshot = dict(self._stats)
+        snapshot["queued"] = len(self._worker)
+        return snapshot
+
+    @property
+    def providers(self) -> Tuple[str, ...]:
+        return self._provider_names
+
+    @property
+    def running(self) -> bool:
+        return self._state is State.RUNNING
+
+    def record(self, event: Dict[str, Any]) -> None:
+        """Send a manual event (see ``autotrack.create_event``) through this tracker's pipeline."""
+        if self._state is not State.RUNNING:
+            return
+        if not isinstance(event, Event):
+            event = Event(event)
+        if not self._worker.put(event):
+            self._stats["dropped"] += 1
+
+    def flush(self, timeout: Optional[float] = 5.0) -> bool:
+        """Wait until every event queued so far is delivered; False if ``timeout`` ran out first."""
+        return self._worker.flush(timeout)
+
+    def stop(self, timeout: Optional[float] = 5.0) -> bool:
+        """Stop tracking: unpatch when no other tracker is active, then flush and close the sink. Idempotent."""
+        global _active
+        with _lock:
+            if self._state is State.STOPPED:
+                return True
+            self._state = State.STOPPED
+            _active = tuple(t for t in _active if t is not self)
+            patching.update(_providers_of(_active), _active)
+        ok = self._worker.stop(timeout)
+        try:
+            self.sink.close()
+        except Exception as exc:
+            self._sink_failed(exc, 0)
+        return ok
+
+    def __enter__(self) -> Tracker:
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<autotrack.Tracker {self._state.value} providers={list(self._provider_names)} sink={self.sink!r}>"
+
+    # -- hot path ------------------------------------------------------------------------
+    def _enqueue(self, record: CallRecord) -> None:
+        if self._state is State.RUNNING and not self._worker.put(record):
+            self._stats["dropped"] += 1
+
+    # -- worker --------------------------------------------------------------------------
+    def _handle(self, batch: List[Any]) -> None:
+        events: List[Dict[str, Any]] = []
+        for item in batch:
+            if is_marker(item):
+                self._deliver(events)
+                events = []
+                try:
+                    self.sink.flush()
+                except Exception as exc:
+                    self._sink_failed(exc, 0)
+                release_marker(item)
+                continue
+            try:
+                event = self._to_event(item)
+            except Exception as exc:
+                internal_error("pipeline", exc, (self,))
+                continue
+            if event is not None:
+                events.append(event)
+        self._deliver(events)
+
+    def _to_event(self, item: Any) -> Optional[Event]:
+        options = self.options
+        if isinstance(item, CallRecord):
+            if item.error is not None and not options.track_errors:
+                return None
+            if item.error is None and options.sample_rate < 1.0 and random.random() >= options.sample_rate:
+                self._stats["sampled_out"] += 1
+                return None
+            return build_event(item, options)
+        return prepare_manual(item, options)
+
+    def _deliver(self, events: List[Dict[str, Any]]) -> None:
+        if not events:
+            return
+        try:
+            self.sink.emit(events)
+        except Exception as exc:
+            self._sink_failed(exc, len(events))
+            return
+        self._stats["emitted"] += len(events)
+
+    def _sink_failed(self, exc: BaseException, count: int) -> None:
+        self._stats["sink_errors"] += max(count, 1)
+        if "sink" not in self._logged:
+            self._logged.add("sink")
+            logger.warning("autotrack: sink %r failed (logged once, counted in tracker.stats): %r", self.sink, exc)
+        self._call_on_error(exc)
+
+    def _report_error(self, counter: str, exc: BaseException) -> None:
+        self._stats[counter] += 1
+        self._call_on_error(exc)
+
+    def _call_on_error(self, exc: BaseException) -> None:
+        callback = self.options.on_error
+        if callback is None:
+            return
+        try:
+            callback(exc)
+        except Exception:
+            logger.debug("autotrack: on_error callback raised", exc_info=True)
+
+
+def _providers_of(trackers: Tuple[Tracker, ...]) -> Dict[str, Provider]:
+    merged: Dict[str, Provider] = {}
+    for tracker in trackers:
+        merged.update(tracker._providers)
+    return merged
+
+
+def track(
+    client: Any = UNSET,
+    providers: Any = UNSET,
+    include_inputs: Any = UNSET,
+    include_outputs: Any = UNSET,
+    track_errors: Any = UNSET,
+    max_content_length: Any = UNSET,
+    max_messages: Any = UNSET,
+    redact_pii: Any = UNSET,
+    redact: Any = UNSET,
+    sample_rate: Any = UNSET,
+    pricing: Any = UNSET,
+    stream_usage: Any = UNSET,
+    on_error: Any = UNSET,
+    **more: Any,
+) -> Tracker:
+    """Instrument every installed LLM SDK and send one ``ai_operation`` event per call to ``client``.
+
+    Defaults: ``client=None`` (``AUTOTRACK_SINK``, else console), ``providers=None`` (every
+    discovered provider), ``include_inputs=True``, ``include_outputs=True``,
+    ``track_errors=True``, ``max_content_length=500``, ``max_messages=6``, ``redact_pii=True``,
+    ``redact=None``, ``sample_rate=1.0``, ``pricing=None``, ``stream_usage="auto"``,
+    ``on_error=None``. Each can also come from an ``AUTOTRACK_<NAME>`` variable; an explicit
+    argument wins. Raises :class:`autotrack.ConfigError` for a value it cannot use.
+    """
+    global _active
+    options = Options.resolve(
+        client=client,
+        providers=providers,
+        include_inputs=include_inputs,
+        include_outputs=include_outputs,
+        track_errors=track_errors,
+        max_content_length=max_content_length,
+        max_messages=max_messages,
+        redact_pii=redact_pii,
+        redact=redact,
+        sample_rate=sample_rate,
+        pricing=pricing,
+        stream_usage=stream_usage,
+        on_error=on_error,
+        **more,
+    )
+    found = load(options.providers)
+    sink = resolve(options.client)
+    tracker = Tracker(options, found, sink)
+    with _lock:
+        _active = _active + (tracker,)
+        patching.update(_providers_of(_active), _active)
+    return tracker
+
+
+def _flush_at_exit() -> None:
+    trackers = _active
+    if not trackers:
+        return
+    deadline = time.monotonic() + max(t.options.exit_flush_timeout for t in trackers)
+    for tracker in trackers:
+        try:
+            tracker.flush(max(0.0, deadline - time.monotonic()))
+            tracker.sink.flush()
+        except Exception:
+            pass
+
+
+atexit.register(_flush_at_exit)
