@@ -173,6 +173,16 @@ def _make_wrapper(provider: Provider, method: Method, patch: _Patch, original: A
     provider_slot = slot(provider.name)
     sync_streams = _load_types(provider.sync_stream_types)
     async_streams = _load_types(provider.async_stream_types)
+    raw_types = _load_types(provider.raw_response_types)
+
+    def stream_kind(result: Any) -> Optional[bool]:
+        """True for an async stream, False for a sync one, None for anything else."""
+        for cls in type(result).__mro__:
+            if cls in sync_streams:
+                return False
+            if cls in async_streams:
+                return True
+        return None
     prepare = method.request_stream_usage
     inside = inside_tracked_call
     current_context = _current_context
@@ -197,12 +207,16 @@ def _make_wrapper(provider: Provider, method: Method, patch: _Patch, original: A
                 from .streams import HelperProxy
 
                 return HelperProxy(result, record, method.helper_stream)
-            for cls in type(result).__mro__:
-                if cls in sync_streams or cls in async_streams:
-                    from .streams import StreamState, track_stream
+            hide = method.is_injected_usage_chunk if record.usage_injected else None
+            is_async = stream_kind(result)
+            if is_async is not None:
+                from .streams import StreamState, track_stream
 
-                    hide = method.is_injected_usage_chunk if record.usage_injected else None
-                    return track_stream(result, StreamState(record, hide), cls in async_streams)
+                return track_stream(result, StreamState(record, hide), is_async)
+            if raw_types and type(result) in raw_types:
+                from .streams import track_raw_response
+
+                return track_raw_response(result, record, hide, stream_kind)
             record.finish(result)
             record.deliver()
         except Exception as exc:

@@ -39,6 +39,7 @@ class CallRecord:
         "chunk_times",
         "stream_status",
         "usage_injected",
+        "streaming_requested",
     )
 
     def __init__(
@@ -69,6 +70,7 @@ class CallRecord:
         self.chunk_times: Optional[List[int]] = None
         self.stream_status: Optional[str] = None
         self.usage_injected = False
+        self.streaming_requested = kwargs.get("stream") is True
 
     def finish(self, result: Any = None, error: Optional[BaseException] = None) -> None:
         self.end_ns = time.perf_counter_ns()

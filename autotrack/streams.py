@@ -13,6 +13,7 @@ stream is garbage-collected unfinished.
 
 from __future__ import annotations
 
+import inspect
 import time
 import weakref
 from typing import Any, AsyncIterator, Callable, Iterator, List, Optional
@@ -138,6 +139,96 @@ def track_stream(stream: Any, state: StreamState, is_async: bool) -> Any:
         _shadow_close(stream, "aclose", state, True)
     weakref.finalize(stream, state.end, "abandoned")
     return stream
+
+
+def _body_read(raw: Any) -> bool:
+    try:
+        raw.http_response.content  # noqa: B018 - raises when the body has not been read
+    except Exception:
+        return False
+    return True
+
+
+def track_raw_response(
+    raw: Any,
+    record: CallRecord,
+    hide: Optional[ChunkFilter],
+    stream_types: Callable[[Any], Optional[bool]],
+) -> Any:
+    """Track a ``with_raw_response`` / ``with_streaming_response`` result without reading it for the user.
+
+    A body already read is handed over now (the worker parses the bytes). Otherwise we wait
+    for the user: their ``parse()`` gives us the parsed object (a stream is then tracked as
+    any other), and if they never parse, the record goes when the response is collected.
+    """
+    if not record.streaming_requested and _body_read(raw):
+        record.finish(raw)
+        record.deliver()
+        return raw
+    original = getattr(type(raw), "parse", None)
+    if original is None or not hasattr(raw, "__dict__"):
+        record.finish(raw)
+        record.deliver()
+        return raw
+    once = [True]
+
+    def settle(parsed: Any) -> Any:
+        try:
+            once.pop()
+        except IndexError:
+            return parsed
+        try:
+            is_async = stream_types(parsed)
+            if is_async is not None:
+                return track_stream(parsed, StreamState(record, hide), is_async)
+            record.finish(parsed)
+            record.deliver()
+        except Exception as exc:
+            internal_error("raw.parse", exc)
+        return parsed
+
+    def abandoned(body: _ReadLater, target_record: CallRecord = record) -> None:
+        try:
+            once.pop()
+        except IndexError:
+            return
+        try:
+            target_record.stream_status = "abandoned" if target_record.streaming_requested else None
+            target_record.finish(body)
+            target_record.deliver()
+        except Exception as exc:
+            internal_error("raw.abandoned", exc)
+
+    if inspect.iscoroutinefunction(original):
+
+        async def parse_async(*args: Any, **kwargs: Any) -> Any:
+            target = ref()
+            return settle(await original(target, *args, **kwargs))
+
+        raw.parse = parse_async
+    else:
+
+        def parse(*args: Any, **kwargs: Any) -> Any:
+            target = ref()
+            return settle(original(target, *args, **kwargs))
+
+        raw.parse = parse
+    ref = weakref.ref(raw)
+    # The finalizer may keep the HTTP response (the body the user read), never ``raw`` itself.
+    weakref.finalize(raw, abandoned, _ReadLater(getattr(raw, "http_response", None)))
+    return raw
+
+
+class _ReadLater:
+    """Stands in for a raw response collected unparsed: the worker reads the body if the user did."""
+
+    __slots__ = ("http_response",)
+
+    def __init__(self, http_response: Any) -> None:
+        self.http_response = http_response
+
+    def parse(self) -> None:
+        return None
 
 
 class _StreamProxyBase(wrapt.ObjectProxy):

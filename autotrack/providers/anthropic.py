@@ -150,5 +150,10 @@ provider = Provider(
     methods=METHODS,
     sync_stream_types=("anthropic._streaming:Stream",),
     async_stream_types=("anthropic._streaming:AsyncStream",),
+    raw_response_types=(
+        "anthropic._legacy_response:LegacyAPIResponse",
+        "anthropic._response:APIResponse",
+        "anthropic._response:AsyncAPIResponse",
+    ),
     unwrap_raw=unwrap_raw,
 )

@@ -131,6 +131,9 @@ class Provider:
     # "module:Class" of the SDK's stream types; a result of one of these is tracked as a stream.
     sync_stream_types: Tuple[str, ...] = ()
     async_stream_types: Tuple[str, ...] = ()
+    # "module:Class" of what ``with_raw_response`` / ``with_streaming_response`` return: tracked without
+    # reading the body for the user (see streams.track_raw_response).
+    raw_response_types: Tuple[str, ...] = ()
     # Worker side: the provider id of one call (``openai`` or ``azure_openai``...) from the resource instance.
     provider_id: Optional[Callable[[Any], str]] = None
     # Worker side: unwrap what ``with_raw_response`` returned into the parsed object, or None.

@@ -388,6 +388,11 @@ provider = Provider(
     methods=METHODS,
     sync_stream_types=("openai._streaming:Stream",),
     async_stream_types=("openai._streaming:AsyncStream",),
+    raw_response_types=(
+        "openai._legacy_response:LegacyAPIResponse",
+        "openai._response:APIResponse",
+        "openai._response:AsyncAPIResponse",
+    ),
     provider_id=provider_id,
     unwrap_raw=unwrap_raw,
 )
