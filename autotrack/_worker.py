@@ -53,6 +53,8 @@ class Worker:
                 self._thread = thread
 
     def _after_fork(self) -> None:
+        # What the parent queued is the parent's to deliver; the child starts empty.
+        self._queue.clear()
         self._pid = os.getpid()
         self._thread = None
         self._wake = threading.Event()
@@ -71,10 +73,10 @@ class Worker:
             if self._stopping and not queue:
                 return
 
-    def flush(self, timeout: Optional[float]) -> bool:
+    def flush(self, timeout: Optional[float], closing: bool = False) -> bool:
         """Wait until everything queued before this call has been handled; False on timeout."""
         done = threading.Event()
-        self._queue.append(_Marker(done))  # markers bypass the size limit: flush never drops
+        self._queue.append(_Marker(done, closing))  # markers bypass the size limit: flush never drops
         if self._thread is None or self._pid != os.getpid():
             self._start()
         self._wake.set()
@@ -83,7 +85,8 @@ class Worker:
         return done.wait(timeout)
 
     def stop(self, timeout: Optional[float]) -> bool:
-        ok = self.flush(timeout)
+        """Flush, let the handler close its sink on this thread, and end the thread."""
+        ok = self.flush(timeout, closing=True)
         self._stopping = True
         self._wake.set()
         _workers.discard(self)
@@ -94,14 +97,19 @@ class Worker:
 
 
 class _Marker:
-    __slots__ = ("done",)
+    __slots__ = ("done", "closing")
 
-    def __init__(self, done: threading.Event) -> None:
+    def __init__(self, done: threading.Event, closing: bool) -> None:
         self.done = done
+        self.closing = closing
 
 
 def is_marker(item: Any) -> bool:
     return type(item) is _Marker
+
+
+def is_closing(item: Any) -> bool:
+    return bool(item.closing)
 
 
 def release_marker(item: Any) -> None:

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from . import patching
 from ._guard import internal_error
-from ._worker import Worker, is_marker, release_marker
+from ._worker import Worker, is_closing, is_marker, release_marker
 from .event import Event
 from .options import UNSET, Options
 from .pipeline import build_event, prepare_manual
@@ -88,12 +88,8 @@ class Tracker:
             self._state = State.STOPPED
             _active = tuple(t for t in _active if t is not self)
             patching.update(_providers_of(_active), _active)
-        ok = self._worker.stop(timeout)
-        try:
-            self.sink.close()
-        except Exception as exc:
-            self._sink_failed(exc, 0)
-        return ok
+        # The sink is closed on the worker thread: a sink that hangs cannot hang stop().
+        return self._worker.stop(timeout)
 
     def __enter__(self) -> Tracker:
         return self
@@ -117,7 +113,7 @@ class Tracker:
                 self._deliver(events)
                 events = []
                 try:
-                    self.sink.flush()
+                    self.sink.close() if is_closing(item) else self.sink.flush()
                 except Exception as exc:
                     self._sink_failed(exc, 0)
                 release_marker(item)
@@ -239,7 +235,6 @@ def _flush_at_exit() -> None:
     for tracker in trackers:
         try:
             tracker.flush(max(0.0, deadline - time.monotonic()))
-            tracker.sink.flush()
         except Exception:
             pass
 
