@@ -33,7 +33,9 @@ _SECRET_PATTERNS = [
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}")
 _SSN = re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
 _CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
-_PHONE = re.compile(r"(?<![\w+])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{2,4}[\s.-])\d{3,4}[\s.-]?\d{3,4}(?!\w)")
+_PHONE = re.compile(
+    r"(?<![\w+])(?<!\d[\s.-])(?:\+\d{1,3}[\s.-]?)?(?:\(\d{2,4}\)[\s.-]?|\d{2,4}[\s.-])\d{3,4}[\s.-]?\d{3,4}(?![\s.-]?\d)(?!\w)"
+)
 
 
 def _luhn_ok(digits: str) -> bool:
@@ -64,6 +66,18 @@ def redact_pii(text: str) -> str:
     return text
 
 
+_SPACE = re.compile(r"\s")
+_MAX_TOKEN_SCAN = 16_384
+
+
+def _cut_at(text: str, window: int) -> int:
+    """Where to cut ``text`` near ``window`` without splitting a word (a key, an e-mail, a token)."""
+    if window >= len(text):
+        return len(text)
+    space = _SPACE.search(text, window, window + _MAX_TOKEN_SCAN)
+    return space.start() if space else window + _MAX_TOKEN_SCAN
+
+
 def truncate(text: str, limit: int) -> str:
     if len(text) <= limit:
         return text
@@ -83,7 +97,7 @@ def clean(
         text = str(text)
     window = limit + _REDACT_MARGIN
     while True:
-        part = text[:window]
+        part = text[: _cut_at(text, window)]
         redacted = redact_pii(part) if pii else part
         if custom is not None:
             redacted = str(custom(redacted))
