@@ -18,10 +18,13 @@ def get(obj: Any, *path: str, default: Any = None) -> Any:
     for name in path:
         if obj is None:
             return default
-        if isinstance(obj, Mapping):
+        if isinstance(obj, dict):
             obj = obj.get(name, _MISSING)
         else:
-            obj = getattr(obj, name, _MISSING)
+            found = getattr(obj, name, _MISSING)
+            if found is _MISSING and isinstance(obj, Mapping):
+                found = obj.get(name, _MISSING)
+            obj = found
         if obj is _MISSING:
             return default
     return default if obj is None else obj
