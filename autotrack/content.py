@@ -16,20 +16,23 @@ TRUNCATION_MARKER = "…[truncated]"
 _REDACT_MARGIN = 256
 
 # Ordered: secrets first (an sk- key holds digit runs that look like phone numbers),
-# then e-mail, SSN and cards before the looser phone pattern.
-_SECRET_PATTERNS = [
-    (re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}"), "[TOKEN]"),
-    (re.compile(r"\b(?:sk|pk|rk)-(?:[A-Za-z0-9_-]{2,32}-)?[A-Za-z0-9_-]{16,}"), "[SECRET]"),
-    (re.compile(r"\bsk-ant-[A-Za-z0-9_-]{10,}"), "[SECRET]"),
-    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "[SECRET]"),
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), "[SECRET]"),
-    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "[SECRET]"),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), "[TOKEN]"),
+# then e-mail, SSN and cards before the looser phone pattern. Each rule names the
+# lower-case substrings without which it cannot match: a cheap `in` test skips the regex.
+_SECRET_RULES = [
+    (("bearer",), re.compile(r"(?i)\bbearer\s+[A-Za-z0-9._~+/=-]{8,}"), "[TOKEN]"),
+    (("sk-ant-",), re.compile(r"\bsk-ant-[A-Za-z0-9_-]{10,}"), "[SECRET]"),
+    (("sk-", "pk-", "rk-"), re.compile(r"\b(?:sk|pk|rk)-(?:[A-Za-z0-9_-]{2,32}-)?[A-Za-z0-9_-]{16,}"), "[SECRET]"),
+    (("akia", "asia"), re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "[SECRET]"),
+    (("ghp_", "gho_", "ghu_", "ghs_", "ghr_"), re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"), "[SECRET]"),
+    (("xox",), re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), "[SECRET]"),
+    (("eyj",), re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), "[TOKEN]"),
     (
+        ("key", "secret", "passw", "token"),
         re.compile(r"(?i)\b(api[_-]?key|secret|password|passwd|token)(\s*[:=]\s*)(['\"]?)[^\s'\"]{6,}"),
         r"\1\2\3[SECRET]",
     ),
 ]
+_HAS_DIGIT = re.compile(r"\d").search
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}")
 _SSN = re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
 _CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
@@ -57,12 +60,16 @@ def _card(match: re.Match[str]) -> str:
 
 def redact_pii(text: str) -> str:
     """Replace e-mails, phones, Luhn-valid card numbers, US SSNs and secrets with typed placeholders."""
-    for pattern, replacement in _SECRET_PATTERNS:
-        text = pattern.sub(replacement, text)
-    text = _EMAIL.sub("[EMAIL]", text)
-    text = _SSN.sub("[SSN]", text)
-    text = _CARD.sub(_card, text)
-    text = _PHONE.sub("[PHONE]", text)
+    lower = text.lower()
+    for triggers, pattern, replacement in _SECRET_RULES:
+        if any(t in lower for t in triggers):
+            text = pattern.sub(replacement, text)
+    if "@" in text:
+        text = _EMAIL.sub("[EMAIL]", text)
+    if _HAS_DIGIT(text):
+        text = _SSN.sub("[SSN]", text)
+        text = _CARD.sub(_card, text)
+        text = _PHONE.sub("[PHONE]", text)
     return text
 
 
