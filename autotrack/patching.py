@@ -9,10 +9,10 @@ hook. This module imports wrapt, so ``import autotrack`` does not load it.
 from __future__ import annotations
 
 import importlib
-import inspect
 import sys
 import threading
 import time
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
 
 import wrapt
@@ -127,6 +127,9 @@ def _patch_provider(provider: Provider) -> None:
         existing = _patches.get(key)
         if existing is not None:
             existing.enabled = True
+            if vars(existing.owner).get(existing.attribute) is existing.original:
+                # The layer someone put over ours is gone and the SDK's own method is back.
+                setattr(existing.owner, existing.attribute, existing.wrapper)
             continue
         try:
             found = _resolve(method)
@@ -230,33 +233,21 @@ def _make_wrapper(provider: Provider, method: Method, patch: _Patch, original: A
         except Exception as inner:
             internal_error(f"wrapper.{method.path}", inner)
 
-    if inspect.iscoroutinefunction(original):
+    async def run_async(awaitable: Any, record: CallRecord) -> Any:
+        # Helpers may create the coroutine long before awaiting it: the call starts now.
+        record.start_wall_ns = time.time_ns()
+        record.start_ns = time.perf_counter_ns()
+        token = inside.set(True)
+        try:
+            result = await awaitable
+        except BaseException as exc:
+            failed(record, exc)
+            raise
+        finally:
+            inside.reset(token)
+        return handoff(record, result)
 
-        async def run_async(wrapped: Any, record: CallRecord, args: Any, kwargs: Dict[str, Any]) -> Any:
-            # Helpers may create this coroutine long before awaiting it: the call starts now.
-            record.start_wall_ns = time.time_ns()
-            record.start_ns = time.perf_counter_ns()
-            token = inside.set(True)
-            try:
-                result = await wrapped(*args, **kwargs)
-            except BaseException as exc:
-                failed(record, exc)
-                raise
-            finally:
-                inside.reset(token)
-            return handoff(record, result)
-
-        def async_wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Dict[str, Any]) -> Any:
-            if not provider_slot.trackers or not patch.enabled or inside.get():
-                return wrapped(*args, **kwargs)
-            record, kwargs = begin(instance, args, kwargs)
-            if record is None:
-                return wrapped(*args, **kwargs)
-            return run_async(wrapped, record, args, kwargs)
-
-        return async_wrapper
-
-    def sync_wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Dict[str, Any]) -> Any:
+    def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Dict[str, Any]) -> Any:
         if not provider_slot.trackers or not patch.enabled or inside.get():
             return wrapped(*args, **kwargs)
         record, kwargs = begin(instance, args, kwargs)
@@ -270,6 +261,10 @@ def _make_wrapper(provider: Provider, method: Method, patch: _Patch, original: A
             raise
         finally:
             inside.reset(token)
+        # Async SDK methods are often plain functions returning a coroutine (behind a decorator):
+        # the call happens when the caller awaits, so the record is finished there.
+        if type(result) is CoroutineType:
+            return run_async(result, record)
         return handoff(record, result)
 
-    return sync_wrapper
+    return wrapper

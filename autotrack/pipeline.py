@@ -35,12 +35,12 @@ def read(record: CallRecord) -> tuple[Request, Response]:
     """Run the provider's readers over the record: what was asked and what came back."""
     method = record.method
     request = method.read_request(record.kwargs)
-    if record.error is not None:
-        return request, Response()
-    if record.chunks is not None:
+    if record.chunks is not None:  # a stream, also one that failed: keep what the user received
         if method.read_chunks is None:
             return request, Response()
         return request, method.read_chunks(record.chunks)
+    if record.error is not None:
+        return request, Response()
     result = record.result
     unwrap = record.provider.unwrap_raw
     if unwrap is not None:

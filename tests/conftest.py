@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 from pathlib import Path
 from typing import Any, Callable, Iterator, List
@@ -19,7 +19,12 @@ os.environ["AUTOTRACK_RAISE_INTERNAL_ERRORS"] = "1"
 # Match on path, not query: the recorded files come from several SDK versions (see tests/cassettes/README.md).
 replay = vcr.VCR(record_mode="none", match_on=["method", "scheme", "host", "port", "path"])
 
-httpx: Any = __import__("httpx2") if importlib.util.find_spec("httpx2") else __import__("httpx")
+
+
+def sdk_httpx(sdk_name: str) -> Any:
+    """The HTTP library the installed SDK is built on (openai 3.x: httpx2; 1.x: httpx)."""
+    base = importlib.import_module(f"{sdk_name}._base_client")
+    return getattr(base, "httpx2", None) or base.httpx
 
 
 def cassette(path: str) -> Any:
@@ -58,6 +63,7 @@ def events(tracker: Any, sink: autotrack.MemorySink) -> Callable[[], List[Any]]:
 
 def mock_client(sdk: Any, handler: Callable[[Any], Any], *, is_async: bool = False, **kwargs: Any) -> Any:
     """A real SDK client whose HTTP is served in-process by ``handler(request) -> httpx.Response``."""
+    httpx = sdk_httpx(sdk.__name__)
     transport = httpx.MockTransport(handler)
     http_client = httpx.AsyncClient(transport=transport) if is_async else httpx.Client(transport=transport)
     name = sdk.__name__
