@@ -20,6 +20,8 @@ _COMPLETIONS = "openai.resources.completions"
 _EMBEDDINGS = "openai.resources.embeddings"
 
 _OFFICIAL_HOSTS = ("api.openai.com",)
+_OFFICIAL_HOST_SUFFIX = ".api.openai.com"
+_RAW_RESPONSE_HEADER = "x-stainless-raw-response"  # openai._constants.RAW_RESPONSE_HEADER, lower-cased
 _AZURE_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
 
 
@@ -28,9 +30,36 @@ def _is_azure(client: Any) -> bool:
     return any(cls.__name__ == "BaseAzureClient" for cls in type(client).__mro__)
 
 
+def _host(client: Any) -> str:
+    return str(getattr(getattr(client, "base_url", None), "host", "") or "").lower()
+
+
+def _azure_host(host: str) -> bool:
+    return host.endswith(_AZURE_SUFFIXES)
+
+
+def _openai_host(host: str) -> bool:
+    # api.openai.com and its regional / data-residency / mTLS names: eu.api.openai.com, mtls-us.api.openai.com...
+    return host in _OFFICIAL_HOSTS or host.endswith(_OFFICIAL_HOST_SUFFIX)
+
+
 def provider_id(instance: Any) -> str:
     client = getattr(instance, "_client", None)
-    return "azure_openai" if client is not None and _is_azure(client) else "openai"
+    if client is None:
+        return "openai"
+    # AzureOpenAI, or a plain OpenAI client pointed at an Azure resource (Azure's /openai/v1 API).
+    return "azure_openai" if _is_azure(client) or _azure_host(_host(client)) else "openai"
+
+
+# Azure accepts stream_options from this API version on; older ones answer 400 to an unknown argument.
+_AZURE_STREAM_OPTIONS_SINCE = "2024-09-01"
+
+
+def _azure_accepts_stream_options(client: Any) -> bool:
+    version = getattr(client, "_api_version", None)
+    if not isinstance(version, str) or not version[:4].isdigit():
+        return True  # no dated version: the v1 / preview API, which has it
+    return version[:10] >= _AZURE_STREAM_OPTIONS_SINCE
 
 
 def _official_endpoint(instance: Any) -> bool:
@@ -38,9 +67,20 @@ def _official_endpoint(instance: Any) -> bool:
     if client is None:
         return False
     if _is_azure(client):
-        return True
-    host = str(getattr(getattr(client, "base_url", None), "host", "") or "")
-    return host in _OFFICIAL_HOSTS or host.endswith(_AZURE_SUFFIXES)
+        return _azure_accepts_stream_options(client)
+    host = _host(client)
+    return _openai_host(host) or _azure_host(host)
+
+
+def _raw_stream_requested(kwargs: Mapping[str, Any]) -> bool:
+    """``with_streaming_response``: the user reads the HTTP body themselves (``iter_lines()``...)."""
+    headers = given(kwargs.get("extra_headers"))
+    if not isinstance(headers, Mapping):
+        return False
+    for name, value in headers.items():
+        if isinstance(name, str) and name.lower() == _RAW_RESPONSE_HEADER and value == "stream":
+            return True
+    return False
 
 
 def request_stream_usage(instance: Any, kwargs: Dict[str, Any]) -> Optional[Dict[str, Any]]:
@@ -53,6 +93,8 @@ def request_stream_usage(instance: Any, kwargs: Dict[str, Any]) -> Optional[Dict
     extra = kwargs.get("extra_body")
     if isinstance(extra, Mapping) and "stream_options" in extra:
         return None
+    if _raw_stream_requested(kwargs):
+        return None  # we could not hide the usage chunk from raw bytes the user reads
     if not _official_endpoint(instance):
         return None
     changed = dict(kwargs)
@@ -61,7 +103,8 @@ def request_stream_usage(instance: Any, kwargs: Dict[str, Any]) -> Optional[Dict
 
 
 def is_usage_only_chunk(chunk: Any) -> bool:
-    return not get(chunk, "choices") and get(chunk, "usage") is not None
+    # Runs on every chunk of a stream we asked usage for: plain attribute reads, no helpers.
+    return getattr(chunk, "usage", None) is not None and not getattr(chunk, "choices", None)
 
 
 def _messages(value: Any) -> Optional[Sequence[Any]]:
@@ -262,7 +305,7 @@ def read_responses_request(kwargs: Mapping[str, Any]) -> Request:
 
 def _response_tool_name(item: Any) -> Optional[str]:
     kind = get(item, "type")
-    if kind in ("function_call", "custom_tool_call"):
+    if kind in ("function_call", "custom_tool_call", "mcp_call"):
         name = get(item, "name")
         return str(name) if name else None
     if isinstance(kind, str) and kind.endswith("_call"):
