@@ -8,7 +8,8 @@ and async. ``with_raw_response`` / ``with_streaming_response`` reach the same me
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+import weakref
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .base import Method, Provider, Request, Response, Usage, as_int, get, given
 
@@ -62,14 +63,31 @@ def _azure_accepts_stream_options(client: Any) -> bool:
     return version[:10] >= _AZURE_STREAM_OPTIONS_SINCE
 
 
-def _official_endpoint(instance: Any) -> bool:
-    client = getattr(instance, "_client", None)
-    if client is None:
-        return False
+def _classify_endpoint(client: Any) -> bool:
     if _is_azure(client):
         return _azure_accepts_stream_options(client)
     host = _host(client)
     return _openai_host(host) or _azure_host(host)
+
+
+# client -> (base_url it was classified with, answer): parsing the URL's host costs ~10 us per call.
+_endpoint_cache: weakref.WeakKeyDictionary[Any, Tuple[Any, bool]] = weakref.WeakKeyDictionary()
+
+
+def _official_endpoint(instance: Any) -> bool:
+    client = getattr(instance, "_client", None)
+    if client is None:
+        return False
+    url = getattr(client, "base_url", None)
+    cached = _endpoint_cache.get(client)
+    if cached is not None and cached[0] is url:
+        return cached[1]
+    answer = _classify_endpoint(client)
+    try:
+        _endpoint_cache[client] = (url, answer)
+    except TypeError:
+        pass
+    return answer
 
 
 def _raw_stream_requested(kwargs: Mapping[str, Any]) -> bool:
