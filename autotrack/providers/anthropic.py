@@ -16,17 +16,37 @@ _MESSAGES_OLD = "anthropic.resources.messages"  # before the messages package sp
 _BETA = "anthropic.resources.beta.messages.messages"
 
 
+def _argument(kwargs: Mapping[str, Any], name: str) -> Any:
+    """A request field given as a keyword argument, else in ``extra_body``.
+
+    anthropic 2.x dropped ``temperature`` / ``top_p`` / ``top_k`` from the method signatures:
+    callers who still send them do so through ``extra_body``.
+    """
+    value = given(kwargs.get(name))
+    if value is None:
+        extra = given(kwargs.get("extra_body"))
+        if isinstance(extra, Mapping):
+            value = given(extra.get(name))
+    return value
+
+
 def read_request(kwargs: Mapping[str, Any]) -> Request:
     messages = given(kwargs.get("messages"))
     return Request(
         model=given(kwargs.get("model")),
         messages=messages if isinstance(messages, (list, tuple)) else None,
-        system=given(kwargs.get("system")),
-        temperature=given(kwargs.get("temperature")),
-        max_tokens=given(kwargs.get("max_tokens")),
-        top_p=given(kwargs.get("top_p")),
+        system=_argument(kwargs, "system"),
+        temperature=_number(_argument(kwargs, "temperature")),
+        max_tokens=as_int(_argument(kwargs, "max_tokens")),
+        top_p=_number(_argument(kwargs, "top_p")),
         stream=given(kwargs.get("stream")) is True,
     )
+
+
+def _number(value: Any) -> Optional[float]:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value
 
 
 def read_usage(usage: Any) -> Optional[Usage]:
@@ -78,6 +98,7 @@ def read_chunks(events: Sequence[Any]) -> Response:
     parts: List[str] = []
     tools: List[str] = []
     usage_fields: Dict[str, Any] = {}
+    final_output = False  # whether a message_delta reported the output count
     for index, event in enumerate(events):
         kind = get(event, "type")
         if kind == "message_start":
@@ -87,9 +108,14 @@ def read_chunks(events: Sequence[Any]) -> Response:
             for key, value in _usage_items(get(message, "usage")):
                 usage_fields[key] = value
         elif kind == "content_block_start":
-            name = _tool_name(get(event, "content_block"))
-            if name:
-                tools.append(name)
+            block = get(event, "content_block")
+            name = _tool_name(block)
+            text = get(block, "text") if get(block, "type") == "text" else None
+            if isinstance(text, str) and text:
+                parts.append(text)  # a text block may open with text (the SDK's snapshot starts from it)
+            if name or (isinstance(text, str) and text):
+                if name:
+                    tools.append(name)
                 out.first_token_chunk = index if out.first_token_chunk is None else out.first_token_chunk
         elif kind == "content_block_delta":
             delta = get(event, "delta")
@@ -105,6 +131,11 @@ def read_chunks(events: Sequence[Any]) -> Response:
             # The final message_delta carries cumulative counts; newer APIs repeat input counts there too.
             for key, value in _usage_items(get(event, "usage")):
                 usage_fields[key] = value
+                final_output = final_output or key == "output_tokens"
+    if not final_output:
+        # message_start's output_tokens is a placeholder (1-5), not a count: a stream that ended before
+        # its message_delta (closed early, failed) has no reported output count.
+        usage_fields.pop("output_tokens", None)
     out.output_text = "".join(parts) if parts else None
     out.tool_calls = tools
     out.usage = read_usage(usage_fields) if usage_fields else None
