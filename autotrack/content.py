@@ -153,11 +153,20 @@ def content_text(content: Any) -> str:
     return part_text(content)
 
 
+_SYSTEM_ROLES = ("system", "developer")
+
+
 def messages_text(messages: Iterable[Any], max_messages: int, system: Any = None) -> str:
     """Render chat input as ``role: text`` lines, the system prompt first, then the last N messages."""
     items: List[Any] = list(messages) if messages is not None else []
+    # Leading system/developer messages are the prompt itself: kept first, outside the window.
+    head = 0
+    while head < len(items) and not isinstance(items[head], str) and get(items[head], "role") in _SYSTEM_ROLES:
+        head += 1
+    prompt, items = items[:head], items[head:]
     if max_messages >= 0:
         items = items[-max_messages:] if max_messages else []
+    items = prompt + items
     lines: List[str] = []
     if system is not None:
         system_text = content_text(system)

@@ -54,6 +54,7 @@ PROPERTIES: Dict[str, str] = {
     "session_id": "From autotrack.context",
 }
 
+_CONTENT_KEYS = ("input_text", "output_text")
 _DEVICE_ID: Optional[str] = None
 
 
@@ -116,7 +117,8 @@ def make_event(
     time_ms: Optional[int] = None,
     event_type: str = EVENT_TYPE,
 ) -> Event:
-    props = {key: properties.get(key) for key in PROPERTIES}
+    # Content keys are absent, not None, when content is off: "no content at all".
+    props = {key: properties.get(key) for key in PROPERTIES if key not in _CONTENT_KEYS or key in properties}
     props.update({k: v for k, v in properties.items() if k not in props})
     for key, value in context.items():
         if key not in ("device_id",) and (key not in props or props[key] is None):

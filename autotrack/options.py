@@ -71,12 +71,19 @@ class Options:
         values: Dict[str, Any] = {}
         for name in known:
             value = kwargs.get(name, UNSET)
+            source = None
             if value is UNSET:
                 raw = environ.get(_env_name(name))
                 if raw is not None and raw.strip() != "":
                     value = _from_env(name, raw.strip())
+                    source = f"{_env_name(name)}={raw.strip()!r}"
             if value is not UNSET:
-                values[name] = _validate(name, value)
+                try:
+                    values[name] = _validate(name, value)
+                except ConfigError as exc:
+                    if source is None:
+                        raise
+                    raise ConfigError(f"{source}: {exc}") from None
         return cls(**values)
 
 

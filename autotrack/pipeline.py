@@ -7,7 +7,7 @@ Runs on the tracker's background thread, never on the caller's.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Dict, Optional
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
 from . import content, cost, tokens
 from .event import Event, make_event
@@ -66,11 +66,24 @@ def _full_input_text(request: Request) -> Optional[str]:
     return content.prompt_text(request.prompt)
 
 
-def _estimate_usage(record: CallRecord, request: Request, response: Response, model: Optional[str]) -> Usage:
-    in_count, _ = tokens.count(_full_input_text(request), model)
-    out_text = response.output_text or ""
-    out_count, _ = tokens.count(out_text, model) if out_text else (0, True)
-    return Usage(input_tokens=in_count, output_tokens=out_count if record.error is None else None)
+def _complete_usage(record: CallRecord, request: Request, response: Response) -> Tuple[Optional[Usage], bool]:
+    """The provider's usage, with what it left out counted; and whether anything was counted by us.
+
+    A stream that ended early (abandoned, closed, failed) still consumed tokens, so its
+    missing counts are estimated; a call that failed before any response has none.
+    """
+    usage = response.usage
+    if record.error is not None and not record.chunks:
+        return usage, False
+    model = response.model or request.model
+    if usage is None or (usage.input_tokens is None and usage.output_tokens is None):
+        input_count, _ = tokens.count(_full_input_text(request), model)
+        output_count, _ = tokens.count(response.output_text, model)
+        return Usage(input_tokens=input_count, output_tokens=output_count), True
+    if usage.output_tokens is None and response.output_text:
+        usage.output_tokens, _ = tokens.count(response.output_text, model)
+        return usage, True
+    return usage, False
 
 
 def _ttft(record: CallRecord, response: Response) -> Optional[float]:
@@ -84,14 +97,7 @@ def build_event(record: CallRecord, options: Options) -> Event:
     request, response = read(record)
     provider_id = record.provider.id_for(record.instance)
     model = request.model or response.model
-    usage = response.usage
-    estimated = False
-    if usage is None or (usage.input_tokens is None and usage.output_tokens is None):
-        if record.error is None:
-            usage = _estimate_usage(record, request, response, response.model or request.model)
-            estimated = True
-        else:
-            usage = None
+    usage, estimated = _complete_usage(record, request, response)
     total = None
     if usage is not None and (usage.input_tokens is not None or usage.output_tokens is not None):
         total = (usage.input_tokens or 0) + (usage.output_tokens or 0)

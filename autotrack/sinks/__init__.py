@@ -33,7 +33,8 @@ def resolve(target: Any) -> Any:
             from .jsonl import JsonlSink
 
             return JsonlSink(spec[len("jsonl:"):].strip())
-        raise ConfigError(f"client={target!r} is not a sink we can use; accepted: {ACCEPTED}")
+        origin = "AUTOTRACK_SINK" if os.environ.get("AUTOTRACK_SINK", "").strip() == spec else "client"
+        raise ConfigError(f"{origin}={target!r} is not a sink we can use; accepted: {ACCEPTED}")
     if _is_sink(target):
         return target
     if callable(getattr(target, "track", None)):
