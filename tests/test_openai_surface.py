@@ -74,6 +74,12 @@ CHAT_STREAM_MIDSTREAM_ERROR = HANDWRITTEN + "chat_stream_midstream_error_handwri
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
+def chat_helpers(client: Any) -> Any:
+    """Where parse() and stream() live: chat.completions, or beta.chat.completions before openai 1.92."""
+    completions = client.chat.completions
+    return completions if hasattr(completions, "parse") else client.beta.chat.completions
+
 def only(events: Callable[[], List[Any]]) -> Dict[str, Any]:
     """The properties of the single event delivered so far (fails when there are 0 or 2+)."""
     found = events()
@@ -312,7 +318,7 @@ def test_chat_reasoning_tokens(events):
 # =================================================================================================
 def test_chat_parse_sync(events):
     with cassette(CHAT):
-        result = sync_client().chat.completions.parse(
+        result = chat_helpers(sync_client()).parse(
             model="gpt-3.5-turbo", messages=JOKE, response_format={"type": "text"}
         )
     assert isinstance(result, openai.types.chat.ParsedChatCompletion)
@@ -335,14 +341,14 @@ async def test_chat_parse_async_with_pydantic_format(events):
     # The recorded answer is plain text, which a pydantic response_format cannot parse: the SDK raises,
     # and that call must still be exactly one event (with the SDK's error, the HTTP usage is not ours to read).
     with cassette(CHAT), pytest.raises(Exception) as raised:
-        await async_client().chat.completions.parse(model="gpt-3.5-turbo", messages=JOKE, response_format=Joke)
+        await chat_helpers(async_client()).parse(model="gpt-3.5-turbo", messages=JOKE, response_format=Joke)
     props = only(events)
     assert props["operation"] == "chat_completion"
     assert props["error"].startswith(type(raised.value).__name__)
 
     # ...and a dict response_format parses: one more event, with usage.
     with cassette(CHAT):
-        result = await async_client().chat.completions.parse(
+        result = await chat_helpers(async_client()).parse(
             model="gpt-3.5-turbo", messages=JOKE, response_format={"type": "text"}
         )
     found = [e["event_properties"] for e in events()]
@@ -356,7 +362,7 @@ async def test_chat_parse_async_with_pydantic_format(events):
 # =================================================================================================
 def test_chat_stream_helper_sync(events):
     client = sync_client()
-    with cassette(CHAT_STREAM_NO_USAGE), client.chat.completions.stream(model="gpt-3.5-turbo", messages=JOKE) as stream:
+    with cassette(CHAT_STREAM_NO_USAGE), chat_helpers(client).stream(model="gpt-3.5-turbo", messages=JOKE) as stream:
         deltas = [e.delta for e in stream if e.type == "content.delta"]
         final = stream.get_final_completion()
     text = "".join(deltas)
@@ -373,7 +379,7 @@ def test_chat_stream_helper_sync(events):
 
 async def test_chat_stream_helper_async(events):
     with cassette(CHAT_STREAM_NO_USAGE):
-        async with async_client().chat.completions.stream(model="gpt-3.5-turbo", messages=JOKE) as stream:
+        async with chat_helpers(async_client()).stream(model="gpt-3.5-turbo", messages=JOKE) as stream:
             deltas = [e.delta async for e in stream if e.type == "content.delta"]
             final = await stream.get_final_completion()
     text = "".join(deltas)
@@ -388,7 +394,7 @@ async def test_chat_stream_helper_async(events):
 def test_chat_stream_helper_gets_injected_usage_and_hides_the_usage_chunk(events):
     chunks = [*TEXT_CHUNKS, USAGE_CHUNK]
     server = Recorder(lambda request: sse_response(chunks))
-    with server.client().chat.completions.stream(model="gpt-4o-mini", messages=JOKE) as stream:
+    with chat_helpers(server.client()).stream(model="gpt-4o-mini", messages=JOKE) as stream:
         seen = [e.type for e in stream]
         final = stream.get_final_completion()
     assert server.bodies[0]["stream_options"] == {"include_usage": True}
