@@ -20,6 +20,16 @@ _logged_sites: Set[str] = set()
 _lock = threading.Lock()
 
 
+def _new_lock_after_fork() -> None:
+    # A lock another thread held at fork() stays held forever in the child: start with a fresh one.
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_after_fork)
+
+
 def _raise_internal() -> bool:
     return os.environ.get("AUTOTRACK_RAISE_INTERNAL_ERRORS", "") == "1"
 

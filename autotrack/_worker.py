@@ -69,12 +69,25 @@ class Worker:
                 batch: List[Any] = []
                 while queue and len(batch) < _BATCH:
                     batch.append(queue.popleft())
-                self._handle(batch)
+                try:
+                    self._handle(batch)
+                except BaseException as exc:  # the thread must outlive anything its handler lets through
+                    from ._guard import internal_error
+
+                    for item in batch:
+                        if type(item) is _Marker:
+                            item.done.set()
+                    try:
+                        internal_error(f"{self._name}.handle", exc)
+                    except BaseException:
+                        pass
             if self._stopping and not queue:
                 return
 
     def flush(self, timeout: Optional[float], closing: bool = False) -> bool:
         """Wait until everything queued before this call has been handled; False on timeout."""
+        if self._stopping and (self._thread is None or not self._thread.is_alive()):
+            return not self._queue  # stopped: nothing will run again, so nothing to wait for
         done = threading.Event()
         self._queue.append(_Marker(done, closing))  # markers bypass the size limit: flush never drops
         if self._thread is None or self._pid != os.getpid():

@@ -7,6 +7,7 @@ at the first lookup and each (provider, model) price is cached. An unknown model
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Dict, Mapping, Optional, Tuple
 
@@ -14,6 +15,16 @@ from .providers.base import Usage
 
 _cache: Dict[Tuple[str, str], Any] = {}
 _lock = threading.Lock()
+
+
+def _new_lock_after_fork() -> None:
+    # A lock another thread held at fork() stays held forever in the child: start with a fresh one.
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_after_fork)
 _MISSING = object()
 
 # Our provider ids as genai-prices names them.
@@ -39,7 +50,7 @@ def _model_price(provider: str, model: str) -> Any:
         except LookupError:
             _, found_model = snapshot.find_provider_model(model, None, None, None)
         price = _Rates.from_model_price(found_model.get_prices(datetime.now(tz=timezone.utc)))
-    except (LookupError, ValueError):
+    except Exception:  # unknown model (LookupError) or a price-data oddity: no cost, never a wrong one
         price = None
     with _lock:
         _cache[key] = price

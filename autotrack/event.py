@@ -121,7 +121,8 @@ def make_event(
     props = {key: properties.get(key) for key in PROPERTIES if key not in _CONTENT_KEYS or key in properties}
     props.update({k: v for k, v in properties.items() if k not in props})
     for key, value in context.items():
-        if key not in ("device_id",) and (key not in props or props[key] is None):
+        # Context adds the ids and its own properties; it never sets a schema field (content included).
+        if key in ("user_id", "session_id") or (key not in PROPERTIES and key != "device_id" and key not in props):
             props[key] = value
     props.setdefault("ai_sdk_version", SDK_NAME)
     if props.get("ai_sdk_version") is None:

@@ -9,6 +9,7 @@ hook. This module imports wrapt, so ``import autotrack`` does not load it.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import threading
 import time
@@ -20,7 +21,7 @@ import wrapt
 from ._guard import internal_error
 from .context import current as _current_context
 from .providers.base import Method, Provider
-from .record import CallRecord, inside_tracked_call
+from .record import CallRecord, inside_tracked_call, snapshot
 
 if TYPE_CHECKING:
     from .tracker import Tracker
@@ -48,6 +49,16 @@ class _Patch:
 
 
 _lock = threading.RLock()
+
+
+def _new_lock_after_fork() -> None:
+    # A lock another thread held at fork() stays held forever in the child: start with a fresh one.
+    global _lock
+    _lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_after_fork)
 _slots: Dict[str, _Slot] = {}
 _wanted: Dict[str, Provider] = {}
 _patches: Dict[Tuple[str, str], _Patch] = {}
@@ -197,7 +208,7 @@ def _make_wrapper(provider: Provider, method: Method, patch: _Patch, original: A
                 changed = prepare(instance, kwargs)
                 if changed is not None:
                     kwargs = changed
-                    record.kwargs = changed
+                    record.kwargs = snapshot(changed)
                     record.usage_injected = True
             return record, kwargs
         except Exception as exc:

@@ -7,7 +7,7 @@ Runs on the tracker's background thread, never on the caller's.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
 
 from . import content, cost, tokens
 from .event import Event, make_event
@@ -136,7 +136,23 @@ def build_event(record: CallRecord, options: Options) -> Event:
         props["input_text"] = content.clean(_input_text(request, options), limit, pii, custom)
     if options.include_outputs:
         props["output_text"] = content.clean(response.output_text, limit, pii, custom)
-    return make_event(props, record.context, time_ms=record.start_wall_ns // 1_000_000)
+    return make_event(props, clean_context(record.context, options), time_ms=record.start_wall_ns // 1_000_000)
+
+
+_IDS = ("user_id", "device_id", "session_id")
+
+
+def _clean_value(value: Any, options: Options) -> Any:
+    if isinstance(value, str):
+        return content.clean(value, options.max_content_length, options.redact_pii, options.redact)
+    return value
+
+
+def clean_context(context: Mapping[str, Any], options: Options) -> Mapping[str, Any]:
+    """Context properties are the app's data too: redacted and truncated like content (ids excepted)."""
+    if not context:
+        return context
+    return {key: value if key in _IDS else _clean_value(value, options) for key, value in context.items()}
 
 
 def prepare_manual(event: Event, options: Options) -> Event:
@@ -153,4 +169,8 @@ def prepare_manual(event: Event, options: Options) -> Event:
             props[key] = content.clean(value, limit, pii, custom)
     if isinstance(props.get("error"), str):
         props["error"] = content.clean(props["error"], max(limit, 200), pii, custom)
+    schema = ("input_text", "output_text", "error", "model", "provider", "operation", "response_id", "response_model")
+    for key, value in props.items():
+        if key not in schema and key not in _IDS:
+            props[key] = _clean_value(value, options)
     return event

@@ -19,6 +19,17 @@ if TYPE_CHECKING:
 inside_tracked_call: contextvars.ContextVar[bool] = contextvars.ContextVar("autotrack_inside", default=False)
 
 
+def snapshot(kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The call's arguments as they are now: a chat loop appends to its ``messages`` list after the call.
+
+    Only top-level lists are copied (shallowly): cheap, and what apps mutate in practice.
+    """
+    for value in kwargs.values():
+        if type(value) is list:
+            return {key: list(v) if type(v) is list else v for key, v in kwargs.items()}
+    return kwargs
+
+
 class CallRecord:
     __slots__ = (
         "provider",
@@ -56,7 +67,7 @@ class CallRecord:
         self.method = method
         self.instance = instance
         self.args = args
-        self.kwargs = kwargs
+        self.kwargs = snapshot(kwargs)
         self.context = context
         self.trackers = trackers
         self.start_wall_ns = time.time_ns()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import enum
 import logging
+import os
 import random
 import threading
 import time
@@ -23,6 +24,16 @@ from .sinks import resolve
 logger = logging.getLogger("autotrack")
 
 _lock = threading.RLock()
+
+
+def _new_lock_after_fork() -> None:
+    # A lock another thread held at fork() stays held forever in the child: start with a fresh one.
+    global _lock
+    _lock = threading.RLock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_new_lock_after_fork)
 _active: Tuple[Tracker, ...] = ()
 
 STAT_NAMES = ("emitted", "dropped", "sampled_out", "sink_errors", "internal_errors")
@@ -38,7 +49,13 @@ def active_trackers() -> Tuple[Tracker, ...]:
 
 
 class Tracker:
-    """One ``track()`` call: its options, its sink, its worker and its counts."""
+    """One ``track()`` call: its options, its sink, its two background threads and its counts.
+
+    Records go through a bounded queue to the *pipeline* thread, which turns them into small,
+    truncated events; events go through a second bounded queue to the *delivery* thread, which
+    owns the sink. A slow or hung sink therefore holds at most ``max_queue_size`` small events,
+    never the app's requests and responses.
+    """
 
     def __init__(self, options: Options, providers: Dict[str, Provider], sink: Any) -> None:
         self.options = options
@@ -46,16 +63,18 @@ class Tracker:
         self._providers = providers
         self._provider_names = tuple(providers)
         self._stats: Dict[str, int] = dict.fromkeys(STAT_NAMES, 0)
+        self._stats_lock = threading.Lock()
         self._logged: set = set()
         self._state = State.RUNNING
-        self._worker = Worker("autotrack-worker", self._handle, options.max_queue_size)
+        self._pipeline = Worker("autotrack-pipeline", self._build, options.max_queue_size)
+        self._delivery = Worker("autotrack-delivery", self._emit, options.max_queue_size)
 
     # -- public ---------------------------------------------------------------------------
     @property
     def stats(self) -> Dict[str, int]:
         """Counts so far: emitted, dropped, sampled_out, sink_errors, internal_errors (and queued)."""
         snapshot = dict(self._stats)
-        snapshot["queued"] = len(self._worker)
+        snapshot["queued"] = len(self._pipeline) + len(self._delivery)
         return snapshot
 
     @property
@@ -70,14 +89,24 @@ class Tracker:
         """Send a manual event (see ``autotrack.create_event``) through this tracker's pipeline."""
         if self._state is not State.RUNNING:
             return
-        if not isinstance(event, Event):
-            event = Event(event)
-        if not self._worker.put(event):
-            self._stats["dropped"] += 1
+        if not isinstance(event, dict):
+            internal_error("tracker.record", TypeError(f"record() takes an event dict, got {type(event).__name__}"),
+                           (self,))
+            return
+        copied = Event(event)  # the caller's dict is theirs: the pipeline works on a copy
+        props = copied.get("event_properties")
+        if isinstance(props, dict):
+            copied["event_properties"] = dict(props)
+        if not self._pipeline.put(copied):
+            self._count("dropped")
 
     def flush(self, timeout: Optional[float] = 5.0) -> bool:
         """Wait until every event queued so far is delivered; False if ``timeout`` ran out first."""
-        return self._worker.flush(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        if not self._pipeline.flush(timeout):
+            return False
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        return self._delivery.flush(remaining)
 
     def stop(self, timeout: Optional[float] = 5.0) -> bool:
         """Stop tracking: unpatch when no other tracker is active, then flush and close the sink. Idempotent."""
@@ -88,8 +117,11 @@ class Tracker:
             self._state = State.STOPPED
             _active = tuple(t for t in _active if t is not self)
             patching.update(_providers_of(_active), _active)
-        # The sink is closed on the worker thread: a sink that hangs cannot hang stop().
-        return self._worker.stop(timeout)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        ok = self._pipeline.stop(timeout)
+        remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+        # The sink is closed on the delivery thread: a sink that hangs cannot hang stop().
+        return self._delivery.stop(remaining) and ok
 
     def __enter__(self) -> Tracker:
         return self
@@ -102,20 +134,14 @@ class Tracker:
 
     # -- hot path ------------------------------------------------------------------------
     def _enqueue(self, record: CallRecord) -> None:
-        if self._state is State.RUNNING and not self._worker.put(record):
-            self._stats["dropped"] += 1
+        # A call still running when stop() came also counts as dropped: nothing is lost silently.
+        if self._state is not State.RUNNING or not self._pipeline.put(record):
+            self._count("dropped")
 
-    # -- worker --------------------------------------------------------------------------
-    def _handle(self, batch: List[Any]) -> None:
-        events: List[Dict[str, Any]] = []
+    # -- pipeline thread -----------------------------------------------------------------
+    def _build(self, batch: List[Any]) -> None:
         for item in batch:
             if is_marker(item):
-                self._deliver(events)
-                events = []
-                try:
-                    self.sink.close() if is_closing(item) else self.sink.flush()
-                except Exception as exc:
-                    self._sink_failed(exc, 0)
                 release_marker(item)
                 continue
             try:
@@ -123,9 +149,8 @@ class Tracker:
             except Exception as exc:
                 internal_error("pipeline", exc, (self,))
                 continue
-            if event is not None:
-                events.append(event)
-        self._deliver(events)
+            if event is not None and not self._delivery.put(event):
+                self._count("dropped")
 
     def _to_event(self, item: Any) -> Optional[Event]:
         options = self.options
@@ -133,30 +158,50 @@ class Tracker:
             if item.error is not None and not options.track_errors:
                 return None
             if item.error is None and options.sample_rate < 1.0 and random.random() >= options.sample_rate:
-                self._stats["sampled_out"] += 1
+                self._count("sampled_out")
                 return None
             return build_event(item, options)
         return prepare_manual(item, options)
 
-    def _deliver(self, events: List[Dict[str, Any]]) -> None:
+    # -- delivery thread -----------------------------------------------------------------
+    def _emit(self, batch: List[Any]) -> None:
+        events: List[Dict[str, Any]] = []
+        for item in batch:
+            if not is_marker(item):
+                events.append(item)
+                continue
+            self._send(events)
+            events = []
+            try:
+                self.sink.close() if is_closing(item) else self.sink.flush()
+            except BaseException as exc:
+                self._sink_failed(exc, 0)
+            release_marker(item)
+        self._send(events)
+
+    def _send(self, events: List[Dict[str, Any]]) -> None:
         if not events:
             return
         try:
             self.sink.emit(events)
-        except Exception as exc:
+        except BaseException as exc:  # even CancelledError or SystemExit from a sink must not end the thread
             self._sink_failed(exc, len(events))
             return
-        self._stats["emitted"] += len(events)
+        self._count("emitted", len(events))
+
+    def _count(self, name: str, n: int = 1) -> None:
+        with self._stats_lock:
+            self._stats[name] += n
 
     def _sink_failed(self, exc: BaseException, count: int) -> None:
-        self._stats["sink_errors"] += max(count, 1)
+        self._count("sink_errors", max(count, 1))
         if "sink" not in self._logged:
             self._logged.add("sink")
             logger.warning("autotrack: sink %r failed (logged once, counted in tracker.stats): %r", self.sink, exc)
         self._call_on_error(exc)
 
     def _report_error(self, counter: str, exc: BaseException) -> None:
-        self._stats[counter] += 1
+        self._count(counter)
         self._call_on_error(exc)
 
     def _call_on_error(self, exc: BaseException) -> None:
@@ -165,7 +210,7 @@ class Tracker:
             return
         try:
             callback(exc)
-        except Exception:
+        except BaseException:
             logger.debug("autotrack: on_error callback raised", exc_info=True)
 
 

@@ -90,15 +90,12 @@ def _official_endpoint(instance: Any) -> bool:
     return answer
 
 
-def _raw_stream_requested(kwargs: Mapping[str, Any]) -> bool:
-    """``with_streaming_response``: the user reads the HTTP body themselves (``iter_lines()``...)."""
+def _raw_requested(kwargs: Mapping[str, Any]) -> bool:
+    """``with_raw_response`` / ``with_streaming_response``: the user may read the HTTP body themselves."""
     headers = given(kwargs.get("extra_headers"))
     if not isinstance(headers, Mapping):
         return False
-    for name, value in headers.items():
-        if isinstance(name, str) and name.lower() == _RAW_RESPONSE_HEADER and value == "stream":
-            return True
-    return False
+    return any(isinstance(name, str) and name.lower() == _RAW_RESPONSE_HEADER for name in headers)
 
 
 def request_stream_usage(instance: Any, kwargs: Dict[str, Any]) -> Optional[Dict[str, Any]]:
@@ -111,8 +108,8 @@ def request_stream_usage(instance: Any, kwargs: Dict[str, Any]) -> Optional[Dict
     extra = kwargs.get("extra_body")
     if isinstance(extra, Mapping) and "stream_options" in extra:
         return None
-    if _raw_stream_requested(kwargs):
-        return None  # we could not hide the usage chunk from raw bytes the user reads
+    if _raw_requested(kwargs):
+        return None  # we could not hide the usage chunk from raw bytes the user reads (iter_lines...)
     if not _official_endpoint(instance):
         return None
     changed = dict(kwargs)
