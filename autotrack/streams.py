@@ -54,6 +54,11 @@ class StreamState:
             record.deliver()
         except Exception as exc:  # never raise from a finalizer or an iterator
             internal_error("stream.end", exc)
+        # The stream object may live on in the app (its close() still refers to us): let go of
+        # the chunks; the record handed to the worker keeps them only until its event is built.
+        self.record = None  # type: ignore[assignment]
+        self.chunks = []
+        self.times = []
 
 
 def _chunks(inner: Iterator[Any], state: StreamState) -> Iterator[Any]:
