@@ -32,7 +32,6 @@ _SECRET_RULES = [
         r"\1\2\3[SECRET]",
     ),
 ]
-_HAS_DIGIT = re.compile(r"\d").search
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})*\.[A-Za-z]{2,24}")
 _SSN = re.compile(r"\b(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}\b")
 _CARD = re.compile(r"\b\d(?:[ -]?\d){12,18}\b")
@@ -58,18 +57,27 @@ def _card(match: re.Match[str]) -> str:
     return "[CARD]" if 13 <= len(digits) <= 19 and _luhn_ok(digits) else match.group(0)
 
 
+_TRIGGERS = re.compile("|".join(sorted({re.escape(t) for triggers, _, _ in _SECRET_RULES for t in triggers})))
+# A run that could hold a phone, card or SSN: the three patterns then only look inside runs.
+_DIGIT_RUN = re.compile(r"[+(]?\d[\d().\s-]{5,}\d")
+
+
+def _redact_digits(match: re.Match[str]) -> str:
+    run = match.group(0)
+    return _PHONE.sub("[PHONE]", _CARD.sub(_card, _SSN.sub("[SSN]", run)))
+
+
 def redact_pii(text: str) -> str:
     """Replace e-mails, phones, Luhn-valid card numbers, US SSNs and secrets with typed placeholders."""
-    lower = text.lower()
-    for triggers, pattern, replacement in _SECRET_RULES:
-        if any(t in lower for t in triggers):
-            text = pattern.sub(replacement, text)
+    found = set(_TRIGGERS.findall(text.lower()))
+    if found:
+        for triggers, pattern, replacement in _SECRET_RULES:
+            if not found.isdisjoint(triggers):
+                text = pattern.sub(replacement, text)
     if "@" in text:
         text = _EMAIL.sub("[EMAIL]", text)
-    if _HAS_DIGIT(text):
-        text = _SSN.sub("[SSN]", text)
-        text = _CARD.sub(_card, text)
-        text = _PHONE.sub("[PHONE]", text)
+    if any(digit in text for digit in "0123456789"):  # ten C-speed scans beat one regex scan
+        text = _DIGIT_RUN.sub(_redact_digits, text)
     return text
 
 
