@@ -72,10 +72,13 @@ class Tracker:
     # -- public ---------------------------------------------------------------------------
     @property
     def stats(self) -> Dict[str, int]:
-        """Counts so far: emitted, dropped, sampled_out, sink_errors, internal_errors (and queued)."""
-        snapshot = dict(self._stats)
-        snapshot["queued"] = len(self._pipeline) + len(self._delivery)
-        return snapshot
+        """Counts so far: emitted, dropped, sampled_out, sink_errors, internal_errors."""
+        return dict(self._stats)
+
+    @property
+    def queued(self) -> int:
+        """Calls and events waiting in the background queues right now."""
+        return len(self._pipeline) + len(self._delivery)
 
     @property
     def providers(self) -> Tuple[str, ...]:

@@ -482,7 +482,7 @@ def bench_memory(make_create: Callable[[], Callable[[], Any]], calls: int, label
     for i in range(calls):
         create()
         if i % 100 == 0:
-            max_queued = max(max_queued, tracker.stats["queued"])
+            max_queued = max(max_queued, tracker.queued)
     elapsed = time.perf_counter() - t0
     tracker.flush(120)
     gc.collect()
@@ -515,7 +515,7 @@ def bench_backpressure(make_create: Callable[[], Callable[[], Any]], max_queue: 
     sink.park(tracker)
     for _ in range(2 * max_queue):
         create()
-    held = tracker.stats
+    held = dict(tracker.stats, queued=tracker.queued)
     sink.release(tracker)
     tracker.stop()
     return {"limit": max_queue, "queued": held["queued"], "dropped": held["dropped"]}
@@ -704,7 +704,7 @@ def main() -> None:
           f"{'✅' if not heavy else '❌'}")
     for mem in (mem_iso, mem_sdk):
         print(f"- memory ({mem['label']}): {mem['calls']:,} calls in {mem['elapsed_s']:.1f} s"
-              f"{' under tracemalloc' if mem['tracemalloc'] else ''}; max stats['queued'] sampled "
+              f"{' under tracemalloc' if mem['tracemalloc'] else ''}; max tracker.queued sampled "
               f"{mem['max_queued']} (max_queue_size {mem['limit']}); stats after flush {mem['stats']}")
     print(f"- queue under back-pressure (worker parked, {2 * bp['limit']} calls, max_queue_size={bp['limit']}): "
           f"queued {bp['queued']}, dropped {bp['dropped']} {'✅' if bp['queued'] <= bp['limit'] else '❌'}")

@@ -158,7 +158,7 @@ def test_forked_child_does_not_redeliver_the_parents_queue(tmp_path):
         c.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "A"}])
         assert sink.entered.wait(5)  # the parent's worker holds A inside emit()
         c.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "B"}])
-        assert tracker.stats["queued"] == 1  # B waits in the parent's queue
+        assert tracker.queued == 1  # B waits in the parent's queue
         proc = multiprocessing.get_context("fork").Process(target=_child_flush, args=([tracker],))
         proc.start()
         proc.join(30)

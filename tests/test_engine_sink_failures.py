@@ -126,14 +126,14 @@ def test_hanging_sink_never_blocks_the_app_and_queue_drops_when_full():
         assert len(results) == 20
         # The pipeline keeps draining records into small events; the delivery queue holds 5 of them.
         assert _eventually(lambda: tracker.stats["dropped"] == 15), tracker.stats
-        assert tracker.stats["queued"] == 5
+        assert tracker.queued == 5
         started = time.monotonic()
         assert tracker.flush(timeout=0.2) is False
         assert time.monotonic() - started < 2.0
         for _ in range(50):
             _call(c)
         assert _eventually(lambda: tracker.stats["dropped"] == 65), tracker.stats
-        assert tracker.stats["queued"] <= 6  # 5 events + the flush marker: bounded
+        assert tracker.queued <= 6  # 5 events + the flush marker: bounded
     finally:
         sink.release.set()
     assert tracker.flush(5) is True
