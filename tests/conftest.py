@@ -21,10 +21,14 @@ replay = vcr.VCR(record_mode="none", match_on=["method", "scheme", "host", "port
 
 
 
-def sdk_httpx(sdk_name: str) -> Any:
-    """The HTTP library the installed SDK is built on (openai 3.x: httpx2; 1.x: httpx)."""
-    base = importlib.import_module(f"{sdk_name}._base_client")
-    return getattr(base, "httpx2", None) or base.httpx
+def sdk_httpx(sdk: Any) -> Any:
+    """The HTTP library the installed SDK is built on (openai 3.x: httpx2; 1.x: httpx). ``sdk``: module or name."""
+    name = sdk if isinstance(sdk, str) else sdk.__name__
+    base = importlib.import_module(f"{name}._base_client")
+    module = getattr(base, "httpx", None)
+    if module is None or not hasattr(module, "MockTransport"):
+        module = base.httpx2
+    return module
 
 
 def cassette(path: str) -> Any:
@@ -63,14 +67,15 @@ def events(tracker: Any, sink: autotrack.MemorySink) -> Callable[[], List[Any]]:
 
 def mock_client(sdk: Any, handler: Callable[[Any], Any], *, is_async: bool = False, **kwargs: Any) -> Any:
     """A real SDK client whose HTTP is served in-process by ``handler(request) -> httpx.Response``."""
-    httpx = sdk_httpx(sdk.__name__)
+    httpx = sdk_httpx(sdk)
     transport = httpx.MockTransport(handler)
     http_client = httpx.AsyncClient(transport=transport) if is_async else httpx.Client(transport=transport)
-    name = sdk.__name__
-    if name == "openai":
+    if sdk.__name__ == "openai":
         cls = sdk.AsyncOpenAI if is_async else sdk.OpenAI
         kwargs.setdefault("base_url", "https://api.openai.com/v1")
     else:
         cls = sdk.AsyncAnthropic if is_async else sdk.Anthropic
         kwargs.setdefault("base_url", "https://api.anthropic.com")
-    return cls(api_key="sk-test-key-0000000000000000", max_retries=0, http_client=http_client, **kwargs)
+    kwargs.setdefault("api_key", "sk-test-key-0000000000000000")
+    kwargs.setdefault("max_retries", 0)
+    return cls(http_client=http_client, **kwargs)

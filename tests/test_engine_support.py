@@ -7,43 +7,23 @@ MockTransport of the httpx flavour the installed SDK itself imports (openai 1.x 
 
 from __future__ import annotations
 
-import importlib
 import json
 import socket
 from typing import Any, Callable, Dict, Iterable, List, Optional
 
-import anthropic
 import openai
 
 import autotrack
+from tests.conftest import mock_client, sdk_httpx  # noqa: F401 - re-exported for the engine tests
 
 API_KEY = "sk-test-key-0000000000000000"
 ANT_KEY = "sk-ant-api03-secretsecretsecret0000000000"
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 
 
-def sdk_httpx(sdk: Any) -> Any:
-    base = importlib.import_module(f"{sdk.__name__}._base_client")
-    module = getattr(base, "httpx", None)
-    if module is None or not hasattr(module, "MockTransport"):
-        module = base.httpx2
-    return module
-
-
 def client(sdk: Any, handler: Callable[[Any], Any], *, is_async: bool = False, **kwargs: Any) -> Any:
-    hx = sdk_httpx(sdk)
-    transport = hx.MockTransport(handler)
-    http_client = hx.AsyncClient(transport=transport) if is_async else hx.Client(transport=transport)
-    if sdk is openai:
-        cls = openai.AsyncOpenAI if is_async else openai.OpenAI
-        kwargs.setdefault("base_url", "https://api.openai.com/v1")
-        kwargs.setdefault("api_key", API_KEY)
-    else:
-        cls = anthropic.AsyncAnthropic if is_async else anthropic.Anthropic
-        kwargs.setdefault("base_url", "https://api.anthropic.com")
-        kwargs.setdefault("api_key", ANT_KEY)
-    kwargs.setdefault("max_retries", 0)
-    return cls(http_client=http_client, **kwargs)
+    kwargs.setdefault("api_key", API_KEY if sdk is openai else ANT_KEY)
+    return mock_client(sdk, handler, is_async=is_async, **kwargs)
 
 
 # -- OpenAI chat bodies ----------------------------------------------------------------------
