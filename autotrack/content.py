@@ -188,6 +188,9 @@ def messages_text(messages: Iterable[Any], max_messages: int, system: Any = None
         text = content_text(get(message, "content"))
         if not text and get(message, "type"):
             text = part_text(message)
+        calls = [get(c, "function", "name") for c in get(message, "tool_calls") or ()]
+        if any(calls):  # an assistant turn that only called tools still says what it did
+            text = " ".join([text, *(f"[tool_call: {name}]" for name in calls if name)]).strip()
         lines.append(f"{role}: {text}")
     return "\n".join(lines)
 

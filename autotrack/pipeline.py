@@ -96,14 +96,14 @@ def _ttft(record: CallRecord, response: Response) -> Optional[float]:
 def build_event(record: CallRecord, options: Options) -> Event:
     request, response = read(record)
     provider_id = record.provider.id_for(record.instance)
-    model = request.model or response.model
+    model = record.provider.model_for(record.instance) or request.model or response.model
     usage, estimated = _complete_usage(record, request, response)
     total = None
     if usage is not None and (usage.input_tokens is not None or usage.output_tokens is not None):
         total = (usage.input_tokens or 0) + (usage.output_tokens or 0)
     price = None
     if usage is not None:
-        price = cost.compute(provider_id, usage, (response.model, request.model), options.pricing)
+        price = cost.compute(provider_id, usage, (response.model, model, request.model), options.pricing)
 
     limit, pii, custom = options.max_content_length, options.redact_pii, options.redact
     props: Dict[str, Any] = {

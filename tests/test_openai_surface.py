@@ -1108,3 +1108,33 @@ def test_stream_closed_early(events):
     props = only(events)
     assert props["stream_completed"] == "closed"
     assert props["output_text"] == "Hel"
+
+
+def test_azure_client_level_deployment_is_the_model(events):
+    """AzureOpenAI(azure_deployment=...) routes by the client's deployment, whatever model= says."""
+    server = Recorder(lambda request: hx.Response(200, json={
+        "id": "chatcmpl-az", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini-2024-07-18",
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "hi"}, "finish_reason": "stop"}],
+        "usage": {"prompt_tokens": 9, "completion_tokens": 1, "total_tokens": 10},
+    }))
+    client = openai.AzureOpenAI(
+        azure_endpoint="https://example-res.openai.azure.com", azure_deployment="prod-chat", api_version="2024-10-21",
+        api_key="k", max_retries=0, http_client=hx.Client(transport=hx.MockTransport(server)),
+    )
+    client.chat.completions.create(model="gpt-4o-mini", messages=JOKE)
+    props = only(events)
+    assert props["provider"] == "azure_openai"
+    assert props["model"] == "prod-chat"
+    assert props["response_model"] == "gpt-4o-mini-2024-07-18"
+    assert props["cost"] is not None and props["cost"] > 0
+
+
+def test_assistant_turns_that_only_called_tools_are_rendered(events):
+    with cassette(CHAT):
+        sync_client().chat.completions.create(model="gpt-3.5-turbo", messages=[
+            {"role": "user", "content": "weather?"},
+            {"role": "assistant", "content": None, "tool_calls": [
+                {"id": "call_1", "type": "function", "function": {"name": "get_weather", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "call_1", "content": "sunny"},
+        ])
+    assert only(events)["input_text"] == "user: weather?\nassistant: [tool_call: get_weather]\ntool: sunny"

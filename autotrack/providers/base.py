@@ -141,6 +141,16 @@ class Provider:
     provider_id: Optional[Callable[[Any], str]] = None
     # Worker side: unwrap what ``with_raw_response`` returned into the parsed object, or None.
     unwrap_raw: Optional[Callable[[Any], Any]] = None
+    # Worker side: a model the client itself fixes, whatever the request says (an Azure deployment).
+    client_model: Optional[Callable[[Any], Optional[str]]] = None
+
+    def model_for(self, instance: Any) -> Optional[str]:
+        if self.client_model is None:
+            return None
+        try:
+            return self.client_model(instance)
+        except Exception:
+            return None
 
     def id_for(self, instance: Any) -> str:
         if self.provider_id is None:

@@ -63,6 +63,13 @@ def _azure_accepts_stream_options(client: Any) -> bool:
     return version[:10] >= _AZURE_STREAM_OPTIONS_SINCE
 
 
+def azure_deployment(instance: Any) -> Optional[str]:
+    """``AzureOpenAI(azure_deployment=...)`` puts the deployment in the URL; the request's model is then unused."""
+    client = getattr(instance, "_client", None)
+    deployment = getattr(client, "_azure_deployment", None) if client is not None and _is_azure(client) else None
+    return deployment if isinstance(deployment, str) and deployment else None
+
+
 def _classify_endpoint(client: Any) -> bool:
     if _is_azure(client):
         return _azure_accepts_stream_options(client)
@@ -453,4 +460,5 @@ provider = Provider(
     ),
     provider_id=provider_id,
     unwrap_raw=unwrap_raw,
+    client_model=azure_deployment,
 )
