@@ -8,6 +8,7 @@ hook. This module imports wrapt, so ``import autotrack`` does not load it.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import sys
@@ -117,12 +118,13 @@ def _on_import(module: Any) -> None:
         internal_error("patching.import_hook", exc)
 
 
-def _resolve(method: Method) -> Optional[Tuple[Any, str]]:
+def _resolve(path: str) -> Optional[Tuple[Any, str]]:
+    module_name, _, dotted = path.partition(":")
     try:
-        owner: Any = importlib.import_module(method.module)
+        owner: Any = importlib.import_module(module_name)
     except Exception:
         return None
-    *parents, attribute = method.attribute_path
+    *parents, attribute = dotted.split(".")
     for name in parents:
         owner = getattr(owner, name, None)
         if owner is None:
@@ -132,9 +134,39 @@ def _resolve(method: Method) -> Optional[Tuple[Any, str]]:
     return owner, attribute
 
 
-def _patch_provider(provider: Provider) -> None:
+WrapperFactory = Callable[[_Patch, Any], Callable[..., Any]]
+
+
+def _rows(provider: Provider) -> List[Tuple[str, WrapperFactory]]:
+    """Everything a provider patches: its method rows, and the enter/exit of its helper managers.
+
+    Patch and unpatch both walk this one list.
+    """
+    rows: List[Tuple[str, WrapperFactory]] = []
     for method in provider.methods:
-        key = (provider.name, method.path)
+        rows.append((method.path, functools.partial(_make_wrapper, provider, method)))
+    for manager in provider.helper_managers:
+        for dunder in ("__enter__", "__exit__", "__aenter__", "__aexit__"):
+            rows.append((f"{manager}.{dunder}", functools.partial(_helper_wrapper, dunder)))
+    return rows
+
+
+def _helper_wrapper(dunder: str, patch: _Patch, original: Any) -> Callable[..., Any]:
+    from .streams import HELPER_DUNDERS
+
+    hook = HELPER_DUNDERS[dunder]
+
+    def wrapper(wrapped: Any, instance: Any, args: Any, kwargs: Any) -> Any:
+        if not patch.enabled:
+            return wrapped(*args, **kwargs)
+        return hook(wrapped, instance, args, kwargs)
+
+    return wrapper
+
+
+def _patch_provider(provider: Provider) -> None:
+    for path, factory in _rows(provider):
+        key = (provider.name, path)
         existing = _patches.get(key)
         if existing is not None:
             existing.enabled = True
@@ -143,7 +175,7 @@ def _patch_provider(provider: Provider) -> None:
                 setattr(existing.owner, existing.attribute, existing.wrapper)
             continue
         try:
-            found = _resolve(method)
+            found = _resolve(path)
             if found is None:
                 continue  # not in this SDK version: skipped, not an error
             owner, attribute = found
@@ -151,16 +183,16 @@ def _patch_provider(provider: Provider) -> None:
                 continue  # the same class reached through another module path: patch once
             original = vars(owner)[attribute]
             patch = _Patch(owner, attribute, original, None)
-            patch.wrapper = wrapt.FunctionWrapper(original, _make_wrapper(provider, method, patch, original))
+            patch.wrapper = wrapt.FunctionWrapper(original, factory(patch, original))
             setattr(owner, attribute, patch.wrapper)
             _patches[key] = patch
         except Exception as exc:
-            internal_error(f"patching.{method.path}", exc)
+            internal_error(f"patching.{path}", exc)
 
 
 def _unpatch_provider(provider: Provider) -> None:
-    for method in provider.methods:
-        key = (provider.name, method.path)
+    for path, _ in _rows(provider):
+        key = (provider.name, path)
         patch = _patches.get(key)
         if patch is None:
             continue
@@ -218,9 +250,10 @@ def _make_wrapper(provider: Provider, method: Method, patch: _Patch, original: A
     def handoff(record: CallRecord, result: Any) -> Any:
         try:
             if method.helper_stream is not None:
-                from .streams import HelperProxy
+                from .streams import expect_helper
 
-                return HelperProxy(result, record, method.helper_stream)
+                if expect_helper(result, record, method.helper_stream):
+                    return result  # the event starts when the manager is entered
             hide = method.is_injected_usage_chunk if record.usage_injected else None
             is_async = stream_kind(result)
             if is_async is not None:

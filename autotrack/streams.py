@@ -14,9 +14,10 @@ stream is garbage-collected unfinished.
 from __future__ import annotations
 
 import inspect
+import threading
 import time
 import weakref
-from typing import Any, AsyncIterator, Callable, Iterator, List, Optional
+from typing import Any, AsyncIterator, Callable, Iterator, List, Optional, Tuple
 
 import wrapt
 
@@ -319,76 +320,123 @@ class AsyncStreamProxy(_StreamProxyBase):
             self._self_state.end("closed")
 
 
-class HelperProxy(wrapt.ObjectProxy):
-    """Wraps a helper's context manager that posts on its own (anthropic ``messages.stream``).
+# -- helpers that post on enter (anthropic ``messages.stream(...)``) ------------------------------
+# The helper's manager object is returned to the user untouched; the record waits here, keyed
+# weakly by the manager, until the manager's class-level __enter__ (patched) picks it up. A
+# manager never entered made no request and leaves no event.
+_helper_lock = threading.Lock()
+_pending: weakref.WeakKeyDictionary[Any, Tuple[CallRecord, Callable[[Any], Any]]] = weakref.WeakKeyDictionary()
+_entered: weakref.WeakKeyDictionary[Any, StreamState] = weakref.WeakKeyDictionary()
 
-    The request is made on enter, so the clock starts there; a helper never entered made
-    no call and yields no event. On enter, the provider names the SDK stream inside the
-    helper's object and we hook it, so ``text_stream``, ``get_final_message()`` and plain
-    iteration are all seen; the user gets the SDK's helper object itself.
-    """
 
-    def __init__(self, wrapped: Any, record: CallRecord, inner_stream: Callable[[Any], Any]) -> None:
-        super().__init__(wrapped)
-        self._self_record = record
-        self._self_inner_stream = inner_stream
-        self._self_state: Optional[StreamState] = None
+def expect_helper(manager: Any, record: CallRecord, inner_stream: Callable[[Any], Any]) -> bool:
+    """Park ``record`` until ``manager`` is entered; False if the manager cannot be weakly keyed."""
+    try:
+        with _helper_lock:
+            _pending[manager] = (record, inner_stream)
+    except TypeError:
+        return False
+    return True
 
-    def _self_start(self) -> StreamState:
-        record = self._self_record
-        record.start_wall_ns = time.time_ns()
-        record.start_ns = time.perf_counter_ns()
-        state = self._self_state = StreamState(record)
-        return state
 
-    def _self_hook(self, helper_stream: Any, state: StreamState, is_async: bool) -> None:
+def _begin_helper(manager: Any) -> Optional[Tuple[StreamState, Callable[[Any], Any]]]:
+    with _helper_lock:
+        pending = _pending.pop(manager, None)
+    if pending is None:
+        return None
+    record, inner_stream = pending
+    record.start_wall_ns = time.time_ns()  # the request is made now, on enter
+    record.start_ns = time.perf_counter_ns()
+    return StreamState(record), inner_stream
+
+
+def _hook_helper(manager: Any, helper_stream: Any, state: StreamState, inner_stream: Callable[[Any], Any],
+                 is_async: bool) -> None:
+    try:
+        with _helper_lock:
+            _entered[manager] = state
+        raw = inner_stream(helper_stream)
+        if raw is not None and getattr(raw, "_iterator", None) is not None:
+            track_stream(raw, state, is_async)
+        else:
+            weakref.finalize(helper_stream, state.end, "abandoned")
+    except Exception as exc:
+        internal_error("helper.enter", exc)
+
+
+def _end_helper(manager: Any) -> None:
+    with _helper_lock:
+        state = _entered.pop(manager, None)
+    if state is not None:
+        state.end("closed")
+
+
+def helper_enter(wrapped: Any, manager: Any, args: Any, kwargs: Any) -> Any:
+    """Class-level ``__enter__`` of a helper manager: time the request, hook the SDK stream inside."""
+    begun = None
+    try:
+        begun = _begin_helper(manager)
+    except Exception as exc:
+        internal_error("helper.enter", exc)
+    if begun is None:
+        return wrapped(*args, **kwargs)
+    state, inner_stream = begun
+    token = inside_tracked_call.set(True)
+    try:
+        helper_stream = wrapped(*args, **kwargs)
+    except BaseException as exc:
+        state.end("error", exc)
+        raise
+    finally:
+        inside_tracked_call.reset(token)
+    _hook_helper(manager, helper_stream, state, inner_stream, False)
+    return helper_stream
+
+
+async def helper_aenter(wrapped: Any, manager: Any, args: Any, kwargs: Any) -> Any:
+    begun = None
+    try:
+        begun = _begin_helper(manager)
+    except Exception as exc:
+        internal_error("helper.enter", exc)
+    if begun is None:
+        return await wrapped(*args, **kwargs)
+    state, inner_stream = begun
+    token = inside_tracked_call.set(True)
+    try:
+        helper_stream = await wrapped(*args, **kwargs)
+    except BaseException as exc:
+        state.end("error", exc)
+        raise
+    finally:
+        inside_tracked_call.reset(token)
+    _hook_helper(manager, helper_stream, state, inner_stream, True)
+    return helper_stream
+
+
+def helper_exit(wrapped: Any, manager: Any, args: Any, kwargs: Any) -> Any:
+    try:
+        return wrapped(*args, **kwargs)
+    finally:
         try:
-            raw = self._self_inner_stream(helper_stream)
-            if raw is not None and getattr(raw, "_iterator", None) is not None:
-                track_stream(raw, state, is_async)
-                return
+            _end_helper(manager)
         except Exception as exc:
-            internal_error("helper.hook", exc)
-        weakref.finalize(helper_stream, state.end, "abandoned")
+            internal_error("helper.exit", exc)
 
-    def _self_end(self, status: str, error: Optional[BaseException] = None) -> None:
-        if self._self_state is not None:
-            self._self_state.end(status, error)
 
-    def __enter__(self) -> Any:
-        state = self._self_start()
-        token = inside_tracked_call.set(True)
+async def helper_aexit(wrapped: Any, manager: Any, args: Any, kwargs: Any) -> Any:
+    try:
+        return await wrapped(*args, **kwargs)
+    finally:
         try:
-            helper_stream = self.__wrapped__.__enter__()
-        except BaseException as exc:
-            state.end("error", exc)
-            raise
-        finally:
-            inside_tracked_call.reset(token)
-        self._self_hook(helper_stream, state, False)
-        return helper_stream
+            _end_helper(manager)
+        except Exception as exc:
+            internal_error("helper.exit", exc)
 
-    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
-        try:
-            return self.__wrapped__.__exit__(exc_type, exc, tb)
-        finally:
-            self._self_end("closed")
 
-    async def __aenter__(self) -> Any:
-        state = self._self_start()
-        token = inside_tracked_call.set(True)
-        try:
-            helper_stream = await self.__wrapped__.__aenter__()
-        except BaseException as exc:
-            state.end("error", exc)
-            raise
-        finally:
-            inside_tracked_call.reset(token)
-        self._self_hook(helper_stream, state, True)
-        return helper_stream
-
-    async def __aexit__(self, exc_type: Any, exc: Any, tb: Any) -> Any:
-        try:
-            return await self.__wrapped__.__aexit__(exc_type, exc, tb)
-        finally:
-            self._self_end("closed")
+HELPER_DUNDERS = {
+    "__enter__": helper_enter,
+    "__aenter__": helper_aenter,
+    "__exit__": helper_exit,
+    "__aexit__": helper_aexit,
+}

@@ -654,3 +654,22 @@ def test_text_block_opening_with_text_counts_as_output(events):
     assert props["output_text"] == final
     assert (props["input_tokens"], props["output_tokens"]) == (9, 2)
     assert props["finish_reason"] == "end_turn"
+
+
+def test_stream_helper_returns_the_sdks_own_manager_and_stop_restores_it(sink):
+    from anthropic.lib.streaming import _messages
+
+    originals = {name: vars(_messages.MessageStreamManager)[name] for name in ("__enter__", "__exit__")}
+    tracker = autotrack.track(sink, providers=["anthropic"])
+    with cassette(MANAGER):
+        manager = client().messages.stream(model=HAIKU_35, max_tokens=1024, messages=JOKE)
+        assert type(manager) is _messages.MessageStreamManager
+        with manager as stream:
+            assert type(stream) is _messages.MessageStream
+            text = "".join(stream.text_stream)
+    assert tracker.flush(5)
+    [event] = sink.events
+    assert event["output_text"] == text[:500] + ("…[truncated]" if len(text) > 500 else "")
+    tracker.stop()
+    for name, original in originals.items():
+        assert vars(_messages.MessageStreamManager)[name] is original

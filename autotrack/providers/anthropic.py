@@ -187,4 +187,10 @@ provider = Provider(
         "anthropic._response:AsyncAPIResponse",
     ),
     unwrap_raw=unwrap_raw,
+    helper_managers=(
+        "anthropic.lib.streaming._messages:MessageStreamManager",
+        "anthropic.lib.streaming._messages:AsyncMessageStreamManager",
+        "anthropic.lib.streaming._beta_messages:BetaMessageStreamManager",
+        "anthropic.lib.streaming._beta_messages:BetaAsyncMessageStreamManager",
+    ),
 )

@@ -137,6 +137,9 @@ class Provider:
     # "module:Class" of what ``with_raw_response`` / ``with_streaming_response`` return: tracked without
     # reading the body for the user (see streams.track_raw_response).
     raw_response_types: Tuple[str, ...] = ()
+    # "module:Class" of helper managers that make their request on enter (anthropic MessageStreamManager):
+    # their __enter__/__exit__ (and async twins) are patched so the manager stays the SDK's own object.
+    helper_managers: Tuple[str, ...] = ()
     # Worker side: the provider id of one call (``openai`` or ``azure_openai``...) from the resource instance.
     provider_id: Optional[Callable[[Any], str]] = None
     # Worker side: unwrap what ``with_raw_response`` returned into the parsed object, or None.
