@@ -64,7 +64,6 @@ WEATHER_TOOL = {
 }
 STORY = "Tell me a three sentence bedtime story about a unicorn."
 
-NEW_SDK = int(openai.__version__.split(".")[0]) >= 2
 
 HANDWRITTEN = "handwritten/openai/"
 RESP_MCP = HANDWRITTEN + "responses_mcp_call_handwritten.yaml"
@@ -74,6 +73,16 @@ CHAT_STREAM_MIDSTREAM_ERROR = HANDWRITTEN + "chat_stream_midstream_error_handwri
 
 
 # -- helpers --------------------------------------------------------------------------------------
+
+
+def genai_prices_knows(model: str, provider: str = "openai") -> bool:
+    from genai_prices.data_snapshot import get_snapshot
+
+    try:
+        get_snapshot().find_provider_model(model, None, provider, None)
+    except LookupError:
+        return False
+    return True
 
 def chat_helpers(client: Any) -> Any:
     """Where parse() and stream() live: chat.completions, or beta.chat.completions before openai 1.92."""
@@ -646,8 +655,12 @@ def test_completion_non_stream(events):
     assert props["output_text"] == result.choices[0].text
     assert props["input_text"] == "Tell me a joke about opentelemetry"
     assert props["tokens_estimated"] is False
-    # The response model is not in the price list; the requested one is.
-    assert isinstance(props["cost"], float) and props["cost"] > 0
+    # The response model is not in the price list; the requested one is (where genai-prices lists it at all:
+    # the release installable on Python 3.9 does not).
+    if genai_prices_knows("davinci-002"):
+        assert isinstance(props["cost"], float) and props["cost"] > 0
+    else:
+        assert props["cost"] is None
 
 
 def test_completion_stream(events):
@@ -883,7 +896,8 @@ def test_lookalike_hosts_are_not_official(events, base_url):
     assert only(events)["tokens_estimated"] is True
 
 
-@pytest.mark.skipif(not NEW_SDK, reason="OpenAI(data_residency=...) exists in openai >= 2 only")
+@pytest.mark.skipif("data_residency" not in inspect.signature(openai.OpenAI.__init__).parameters,
+                    reason="OpenAI(data_residency=...) exists in recent openai releases only")
 def test_data_residency_client_gets_usage_injected(events):
     server = Recorder(lambda request: sse_response([*TEXT_CHUNKS, USAGE_CHUNK]))
     client = openai.OpenAI(api_key="sk-test", max_retries=0, data_residency="eu",
