@@ -7,6 +7,7 @@ import json
 import multiprocessing
 import os
 import threading
+import traceback
 from collections import Counter
 
 import openai
@@ -28,6 +29,11 @@ def test_32_threads_x_200_calls_give_6400_events_with_their_own_context():
     sink = autotrack.MemorySink()
     # embeddings: the cheapest real SDK call (chat's request transform costs twice as much)
     c = client(openai, lambda request: OHX.Response(200, json=EMBEDDING))
+    # One untracked call first: the SDK's first use builds pydantic's deferred model schemas, and
+    # doing that from 32 threads at once can fail inside the SDK (seen with openai 2.48 on Python
+    # 3.9: PydanticUserError from a MockCoreSchema in _get_extra_fields_type). That race is not
+    # ours; this test is about autotrack's own concurrency.
+    c.embeddings.create(model="text-embedding-3-small", input="warm-up", encoding_format="float")
     barrier = threading.Barrier(N_THREADS)
     errors = []
 
@@ -37,8 +43,8 @@ def test_32_threads_x_200_calls_give_6400_events_with_their_own_context():
             with autotrack.context(user_id=f"user-{i}", session_id=f"s-{i}"):
                 for j in range(PER_THREAD):
                     c.embeddings.create(model="text-embedding-3-small", input=f"t{i} c{j}", encoding_format="float")
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        except BaseException:  # pragma: no cover - reported below
+            errors.append(traceback.format_exc())
 
     with autotrack.track(sink) as tracker:
         threads = [threading.Thread(target=work, args=(i,)) for i in range(N_THREADS)]
@@ -49,7 +55,7 @@ def test_32_threads_x_200_calls_give_6400_events_with_their_own_context():
         assert tracker.flush(30)
         stats = tracker.stats
     total = N_THREADS * PER_THREAD
-    assert errors == []
+    assert errors == [], errors[0]
     assert len(sink.events) == total
     assert stats["emitted"] == total and stats["dropped"] == 0
     # each event's input came from the thread whose context it carries
