@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from typing import TYPE_CHECKING, Iterable, Optional, Set
+
+from ._locks import ForkSafeLock
 
 if TYPE_CHECKING:
     from .tracker import Tracker
@@ -17,17 +18,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger("autotrack")
 
 _logged_sites: Set[str] = set()
-_lock = threading.Lock()
-
-
-def _new_lock_after_fork() -> None:
-    # A lock another thread held at fork() stays held forever in the child: start with a fresh one.
-    global _lock
-    _lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_lock_after_fork)
+_lock = ForkSafeLock()
 
 
 def _raise_internal() -> bool:

@@ -7,24 +7,13 @@ at the first lookup and each (provider, model) price is cached. An unknown model
 
 from __future__ import annotations
 
-import os
-import threading
 from typing import Any, Dict, Mapping, Optional, Tuple
 
+from ._locks import ForkSafeLock
 from .providers.base import Usage
 
 _cache: Dict[Tuple[str, str], Any] = {}
-_lock = threading.Lock()
-
-
-def _new_lock_after_fork() -> None:
-    # A lock another thread held at fork() stays held forever in the child: start with a fresh one.
-    global _lock
-    _lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_lock_after_fork)
+_lock = ForkSafeLock()
 _MISSING = object()
 
 # Our provider ids as genai-prices names them.

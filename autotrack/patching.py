@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib
-import os
 import sys
-import threading
 import time
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tuple
@@ -20,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Set, Tupl
 import wrapt
 
 from ._guard import internal_error
+from ._locks import ForkSafeLock
 from .context import current as _current_context
 from .providers.base import Method, Provider
 from .record import CallRecord, inside_tracked_call, snapshot
@@ -49,17 +48,7 @@ class _Patch:
         self.enabled = True
 
 
-_lock = threading.RLock()
-
-
-def _new_lock_after_fork() -> None:
-    # A lock another thread held at fork() stays held forever in the child: start with a fresh one.
-    global _lock
-    _lock = threading.RLock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_lock_after_fork)
+_lock = ForkSafeLock(reentrant=True)
 _slots: Dict[str, _Slot] = {}
 _wanted: Dict[str, Provider] = {}
 _patches: Dict[Tuple[str, str], _Patch] = {}

@@ -12,21 +12,12 @@ import gzip
 import importlib.util
 import math
 import os
-import threading
 from typing import Any, Dict, Optional, Tuple
 
+from ._locks import ForkSafeLock
+
 _ENCODINGS: Dict[str, Any] = {}
-_lock = threading.Lock()
-
-
-def _new_lock_after_fork() -> None:
-    # A lock another thread held at fork() stays held forever in the child: start with a fresh one.
-    global _lock
-    _lock = threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_lock_after_fork)
+_lock = ForkSafeLock()
 
 _PATTERNS = {
     "o200k_base": "|".join(

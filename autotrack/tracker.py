@@ -5,14 +5,13 @@ from __future__ import annotations
 import atexit
 import enum
 import logging
-import os
 import random
-import threading
 import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from . import patching
 from ._guard import internal_error
+from ._locks import ForkSafeLock
 from ._worker import Worker, is_closing, is_marker, release_marker
 from .event import Event
 from .options import UNSET, Options
@@ -23,17 +22,7 @@ from .sinks import resolve
 
 logger = logging.getLogger("autotrack")
 
-_lock = threading.RLock()
-
-
-def _new_lock_after_fork() -> None:
-    # A lock another thread held at fork() stays held forever in the child: start with a fresh one.
-    global _lock
-    _lock = threading.RLock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_new_lock_after_fork)
+_lock = ForkSafeLock(reentrant=True)
 _active: Tuple[Tracker, ...] = ()
 
 STAT_NAMES = ("emitted", "dropped", "sampled_out", "sink_errors", "internal_errors")
@@ -63,7 +52,7 @@ class Tracker:
         self._providers = providers
         self._provider_names = tuple(providers)
         self._stats: Dict[str, int] = dict.fromkeys(STAT_NAMES, 0)
-        self._stats_lock = threading.Lock()
+        self._stats_lock = ForkSafeLock()
         self._logged: set = set()
         self._state = State.RUNNING
         self._pipeline = Worker("autotrack-pipeline", self._build, options.max_queue_size)
