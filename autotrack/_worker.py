@@ -10,7 +10,6 @@ from __future__ import annotations
 import collections
 import os
 import threading
-import time
 import weakref
 from typing import Any, Callable, Deque, List, Optional
 
@@ -37,7 +36,7 @@ class Worker:
         if len(queue) >= self._max_size:
             return False
         queue.append(item)
-        if self._thread is None or self._pid != os.getpid():
+        if self._thread is None:  # first use, or a forked child (reset by the at-fork hook)
             self._start()
         if len(queue) == 1:
             self._wake.set()
@@ -140,6 +139,3 @@ def _reinit_after_fork() -> None:
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reinit_after_fork)
 
-
-def now() -> float:
-    return time.monotonic()

@@ -93,12 +93,6 @@ def _cut_at(text: str, window: int) -> int:
     return space.start() if space else window + _MAX_TOKEN_SCAN
 
 
-def truncate(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    return text[:limit] + TRUNCATION_MARKER
-
-
 def clean(
     text: Optional[str],
     limit: int,
@@ -117,13 +111,12 @@ def clean(
         if custom is not None:
             redacted = str(custom(redacted))
         # Redaction can shorten the text; widen the window until what we keep is all redacted.
+        # (Leaving the loop with only part of the text means more than ``limit`` was redacted.)
         if len(part) == len(text) or len(redacted) > limit + _REDACT_MARGIN // 2:
             break
         window *= 2
     if len(redacted) > limit:
         return redacted[:limit] + TRUNCATION_MARKER
-    if len(part) < len(text):
-        return redacted + TRUNCATION_MARKER
     return redacted
 
 

@@ -340,14 +340,18 @@ def expect_helper(manager: Any, record: CallRecord, inner_stream: Callable[[Any]
 
 
 def _begin_helper(manager: Any) -> Optional[Tuple[StreamState, Callable[[Any], Any]]]:
-    with _helper_lock:
-        pending = _pending.pop(manager, None)
-    if pending is None:
+    try:
+        with _helper_lock:
+            pending = _pending.pop(manager, None)
+        if pending is None:
+            return None
+        record, inner_stream = pending
+        record.start_wall_ns = time.time_ns()  # the request is made now, on enter
+        record.start_ns = time.perf_counter_ns()
+        return StreamState(record), inner_stream
+    except Exception as exc:
+        internal_error("helper.enter", exc)
         return None
-    record, inner_stream = pending
-    record.start_wall_ns = time.time_ns()  # the request is made now, on enter
-    record.start_ns = time.perf_counter_ns()
-    return StreamState(record), inner_stream
 
 
 def _hook_helper(manager: Any, helper_stream: Any, state: StreamState, inner_stream: Callable[[Any], Any],
@@ -365,19 +369,18 @@ def _hook_helper(manager: Any, helper_stream: Any, state: StreamState, inner_str
 
 
 def _end_helper(manager: Any) -> None:
-    with _helper_lock:
-        state = _entered.pop(manager, None)
-    if state is not None:
-        state.end("closed")
+    try:
+        with _helper_lock:
+            state = _entered.pop(manager, None)
+        if state is not None:
+            state.end("closed")
+    except Exception as exc:
+        internal_error("helper.exit", exc)
 
 
 def helper_enter(wrapped: Any, manager: Any, args: Any, kwargs: Any) -> Any:
     """Class-level ``__enter__`` of a helper manager: time the request, hook the SDK stream inside."""
-    begun = None
-    try:
-        begun = _begin_helper(manager)
-    except Exception as exc:
-        internal_error("helper.enter", exc)
+    begun = _begin_helper(manager)
     if begun is None:
         return wrapped(*args, **kwargs)
     state, inner_stream = begun
@@ -394,11 +397,7 @@ def helper_enter(wrapped: Any, manager: Any, args: Any, kwargs: Any) -> Any:
 
 
 async def helper_aenter(wrapped: Any, manager: Any, args: Any, kwargs: Any) -> Any:
-    begun = None
-    try:
-        begun = _begin_helper(manager)
-    except Exception as exc:
-        internal_error("helper.enter", exc)
+    begun = _begin_helper(manager)
     if begun is None:
         return await wrapped(*args, **kwargs)
     state, inner_stream = begun
@@ -418,20 +417,14 @@ def helper_exit(wrapped: Any, manager: Any, args: Any, kwargs: Any) -> Any:
     try:
         return wrapped(*args, **kwargs)
     finally:
-        try:
-            _end_helper(manager)
-        except Exception as exc:
-            internal_error("helper.exit", exc)
+        _end_helper(manager)
 
 
 async def helper_aexit(wrapped: Any, manager: Any, args: Any, kwargs: Any) -> Any:
     try:
         return await wrapped(*args, **kwargs)
     finally:
-        try:
-            _end_helper(manager)
-        except Exception as exc:
-            internal_error("helper.exit", exc)
+        _end_helper(manager)
 
 
 HELPER_DUNDERS = {

@@ -115,14 +115,6 @@ class Method:
     # A chunk the user must not see when usage was requested by us (OpenAI's usage-only chunk).
     is_injected_usage_chunk: Optional[Callable[[Any], bool]] = None
 
-    @property
-    def module(self) -> str:
-        return self.path.partition(":")[0]
-
-    @property
-    def attribute_path(self) -> Tuple[str, ...]:
-        return tuple(self.path.partition(":")[2].split("."))
-
 
 @dataclass(frozen=True)
 class Provider:
